@@ -1,0 +1,49 @@
+using System.Net;
+using Woven.Addressing;
+using Woven.Wire;
+
+namespace Woven.Overlay;
+
+/// <summary>One entry of the connection table: a linked peer and why the link is kept.</summary>
+public sealed class Connection
+{
+    internal Connection(RingAddress address, IPEndPoint endpoint, long now)
+    {
+        Address = address;
+        Endpoint = endpoint;
+        EstablishedAt = now;
+        LastHeard = now;
+    }
+
+    public RingAddress Address { get; }
+
+    /// <summary>Where datagrams for this peer go.</summary>
+    public IPEndPoint Endpoint { get; internal set; }
+
+    /// <summary>Leaf and far roles; near is <see cref="IsNear"/>, computed from the table.</summary>
+    public LinkRoles Roles { get; internal set; }
+
+    /// <summary>Among this node's closest successors or predecessors.</summary>
+    public bool IsNear { get; internal set; }
+
+    /// <summary>Rank among successors (1 = immediate) or 0 when not among the kept ones; likewise predecessors.</summary>
+    internal int SuccessorRank { get; set; }
+
+    internal int PredecessorRank { get; set; }
+
+    public long EstablishedAt { get; }
+
+    public long LastHeard { get; internal set; }
+
+    internal long LastPingSent { get; set; }
+
+    internal long LeafExpires { get; set; }
+
+    /// <summary>Most recent round-trip time in milliseconds, or -1 before the first pong.</summary>
+    public double RttMs { get; internal set; } = -1;
+
+    /// <summary>Used for greedy routing: near or far, not only a leaf.</summary>
+    public bool IsRoutable => IsNear || (Roles & (LinkRoles.FarOut | LinkRoles.FarIn)) != 0;
+
+    public override string ToString() => $"{Address.ToShortString()}@{Endpoint} {Roles}{(IsNear ? " near" : "")}";
+}

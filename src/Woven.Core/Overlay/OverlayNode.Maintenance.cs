@@ -1,0 +1,185 @@
+using Woven.Addressing;
+using Woven.Wire;
+
+namespace Woven.Overlay;
+
+public sealed partial class OverlayNode
+{
+    /// <summary>A far connect-to-me in flight, matched by token when its target links back.</summary>
+    private readonly Dictionary<ulong, long> _pendingFar = [];
+
+    private long _pingInterval, _pingRetry, _deadAfter, _stabilizeInterval, _repairInterval, _ringCheckInterval;
+    private long _leafLifetime, _trimGrace, _linkRetry, _farTimeout;
+    private long _nextStabilize, _lastRepair;
+
+    private void InitTiming()
+    {
+        _pingInterval = ToTimestamp(_options.PingInterval);
+        _pingRetry = ToTimestamp(_options.PingRetry);
+        _deadAfter = ToTimestamp(_options.DeadAfter);
+        _stabilizeInterval = ToTimestamp(_options.StabilizeInterval);
+        _repairInterval = ToTimestamp(_options.RepairInterval);
+        _ringCheckInterval = ToTimestamp(_options.RingCheckInterval);
+        _leafLifetime = ToTimestamp(_options.LeafLifetime);
+        _trimGrace = ToTimestamp(_options.TrimGrace);
+        _linkRetry = ToTimestamp(_options.LinkRetry);
+        _farTimeout = ToTimestamp(_options.FarRequestTimeout);
+        _lastRepair = _time.GetTimestamp();
+    }
+
+    private long ToTimestamp(TimeSpan span) => (long)(span.TotalSeconds * _frequency);
+
+    private readonly List<Connection> _scratch = [];
+
+    /// <summary>Periodic maintenance: retries, failure detection, trimming, stabilization, repair, far links.</summary>
+    private void Tick()
+    {
+        lock (_gate)
+        {
+            if (_stopped) return;
+            long now = _time.GetTimestamp();
+            RetryPendingLinks(now);
+            DetectFailures(now);
+            Trim(now);
+            if (now >= _nextStabilize)
+            {
+                _nextStabilize = now + _stabilizeInterval + (long)(_random.NextDouble() * _stabilizeInterval / 4);
+                _neighbourhoodDirty = false;
+                PushNeighbourhood();
+            }
+            FlushNeighbourhood();
+            Repair(now);
+            MaintainFarLinks(now);
+            if (_table.Count == 0 && _pendingLinks.Count == 0) JoinThroughBootstraps();
+        }
+    }
+
+    private void RetryPendingLinks(long now)
+    {
+        if (_pendingLinks.Count == 0) return;
+        List<ulong>? expired = null;
+        foreach (var p in _pendingLinks.Values)
+        {
+            if (now < p.NextAttempt) continue;
+            if (p.Attempts >= _options.LinkAttempts) (expired ??= []).Add(p.Token);
+            else SendLinkRequest(p);
+        }
+        if (expired is null) return;
+        foreach (var t in expired) _pendingLinks.Remove(t);
+    }
+
+    private void DetectFailures(long now)
+    {
+        _scratch.Clear();
+        foreach (var c in _table.Values)
+        {
+            long silent = now - c.LastHeard;
+            if (silent > _deadAfter) _scratch.Add(c);
+            else if (silent > _pingInterval && now - c.LastPingSent > _pingRetry)
+            {
+                c.LastPingSent = now;
+                SendAddressed(MessageType.Ping, (ulong)now, c.Endpoint, maintenance: true);
+            }
+        }
+        foreach (var c in _scratch)
+        {
+            _counters.LinksFailed++;
+            RemoveConnection(c, notify: false);
+        }
+    }
+
+    /// <summary>Drops links that no longer have a reason to exist, telling the peer so it does not wait for a timeout.</summary>
+    private void Trim(long now)
+    {
+        _scratch.Clear();
+        foreach (var c in _table.Values)
+        {
+            if ((c.Roles & LinkRoles.Leaf) != 0 && now > c.LeafExpires) c.Roles &= ~LinkRoles.Leaf;
+            if (c.Roles != LinkRoles.None || c.SuccessorRank > 0 || c.PredecessorRank > 0) continue;
+            if (now - c.EstablishedAt < _trimGrace) continue;
+            _scratch.Add(c);
+        }
+        foreach (var c in _scratch) RemoveConnection(c, notify: true);
+    }
+
+    /// <summary>
+    /// A node short of neighbours on either side asks the ring for them by routing a connect-to-me to its own
+    /// address (the origin excluded), which reaches the nodes it sits between. Now and then a node with a full
+    /// neighbourhood checks it the same way, which also merges rings that formed apart.
+    /// </summary>
+    private void Repair(long now)
+    {
+        if (_table.Count == 0) return;
+        int k = _options.NearPerSide;
+        bool short_ = (_successorCount < k || _predecessorCount < k) && _table.Count < 2 * k;
+        bool missing = _successorCount < k || _predecessorCount < k;
+        long interval = missing && !short_ ? _repairInterval : missing ? 2 * _repairInterval : _ringCheckInterval;
+        if (now - _lastRepair < interval) return;
+        _lastRepair = now - (long)(_random.NextDouble() * interval / 4);
+        SendConnectToMe(Address, LinkRoles.Near, NewToken());
+    }
+
+    /// <summary>Symphony's k = FarPerLog2 · log2(N̂) far links, N̂ estimated from the neighbourhood.</summary>
+    public int TargetFarLinks()
+    {
+        lock (_gate)
+        {
+            return TargetFarLinksLocked();
+        }
+    }
+
+    private int TargetFarLinksLocked()
+    {
+        double n = SizeEstimateLocked();
+        if (n <= 2 * _options.NearPerSide + 1) return 0;
+        int k = (int)Math.Round(_options.FarPerLog2 * Math.Log2(n));
+        return Math.Clamp(k, 1, _options.MaxFarOut);
+    }
+
+    private void MaintainFarLinks(long now)
+    {
+        if (_pendingFar.Count > 0)
+        {
+            List<ulong>? expired = null;
+            foreach (var (token, sent) in _pendingFar)
+            {
+                if (now - sent > _farTimeout) (expired ??= []).Add(token);
+            }
+            if (expired is not null)
+            {
+                foreach (var t in expired) _pendingFar.Remove(t);
+            }
+        }
+        if (!HasRoutable()) return;
+        int target = TargetFarLinksLocked();
+        int have = CountRole(LinkRoles.FarOut);
+        if (have + _pendingFar.Count < target && _pendingFar.Count < 3)
+        {
+            ulong token = NewToken();
+            _pendingFar[token] = now;
+            SendConnectToMe(HarmonicTarget(), LinkRoles.FarOut, token);
+        }
+        else if (have > target + 1)
+        {
+            foreach (var c in _table.Values)
+            {
+                if ((c.Roles & LinkRoles.FarOut) == 0) continue;
+                c.Roles &= ~LinkRoles.FarOut;
+                break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// A far-link target drawn from Symphony's harmonic distribution: the ring distance d (as a fraction of the
+    /// ring) has density ∝ 1/d on [1/N̂, 1/2], in either direction.
+    /// </summary>
+    private RingAddress HarmonicTarget()
+    {
+        double n = Math.Max(2, SizeEstimateLocked());
+        double min = Math.Log(1.0 / n), max = Math.Log(0.5);
+        double fraction = Math.Exp(min + _random.NextDouble() * (max - min));
+        var offset = RingAddress.FromFraction(fraction, _random);
+        return _random.Next(2) == 0 ? Address.Add(offset) : Address.Subtract(offset);
+    }
+}

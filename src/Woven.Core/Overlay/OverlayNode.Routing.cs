@@ -1,0 +1,176 @@
+using System.Net;
+using Woven.Addressing;
+using Woven.Wire;
+
+namespace Woven.Overlay;
+
+public sealed partial class OverlayNode
+{
+    /// <summary>Sends a message that starts at this node.</summary>
+    private bool Originate(Routed header, ReadOnlySpan<byte> payload)
+    {
+        if (header.Mode == RoutingMode.Exact && header.Destination == Address)
+        {
+            Deliver(header, payload);
+            return true;
+        }
+        var next = NextHop(header, origin: true);
+        if (next is null)
+        {
+            if (header.Mode == RoutingMode.Nearest && (header.Flags & RoutedFlags.ExcludeOrigin) == 0)
+            {
+                Deliver(header, payload);
+                return true;
+            }
+            _counters.Drop(DropReason.Unreachable);
+            return false;
+        }
+        if (!header.TryWrite(_sendBuffer, payload, out int n)) return false;
+        SendRaw(next.Endpoint, _sendBuffer.AsSpan(0, n), IsMaintenance(header.PayloadType));
+        return true;
+    }
+
+    private static bool IsMaintenance(RoutedPayloadType type) => type == RoutedPayloadType.ConnectToMe;
+
+    private DropReason OnRouted(IPEndPoint from, Routed header, ReadOnlySpan<byte> datagram)
+    {
+        // Routed traffic is only taken from linked peers: a stranger cannot inject into the overlay.
+        if (!_byEndpoint.TryGetValue(from, out var previous)) return DropReason.UnknownPeer;
+        previous.LastHeard = _time.GetTimestamp();
+        var payload = datagram.Slice(Envelope.HeaderSize + header.PayloadOffset, header.PayloadLength);
+        if (header.Mode == RoutingMode.Exact && header.Destination == Address)
+        {
+            Deliver(header, payload);
+            return DropReason.None;
+        }
+        var next = NextHop(header, origin: false);
+        if (next is null)
+        {
+            if (header.Mode == RoutingMode.Nearest && !(header.Source == Address && (header.Flags & RoutedFlags.ExcludeOrigin) != 0))
+            {
+                Deliver(header, payload);
+                return DropReason.None;
+            }
+            return DropReason.Unreachable;
+        }
+        if (header.Hops + 1 >= header.HopLimit) return DropReason.HopLimit;
+        datagram.CopyTo(_sendBuffer);
+        _sendBuffer[Routed.HopsOffsetInDatagram] = (byte)(header.Hops + 1);
+        _counters.RoutedForwarded++;
+        SendRaw(next.Endpoint, _sendBuffer.AsSpan(0, datagram.Length), IsMaintenance(header.PayloadType));
+        return DropReason.None;
+    }
+
+    /// <summary>
+    /// Greedy next hop: the routable link strictly closer to the destination than this node, or null when this
+    /// node is the closest it knows (a local minimum). Strict progress makes loops impossible; the hop limit
+    /// guards against a ring that is still forming.
+    /// </summary>
+    private Connection? NextHop(in Routed header, bool origin)
+    {
+        var dst = header.Destination;
+        if (header.Mode == RoutingMode.Exact && _table.TryGetValue(dst, out var direct)) return direct;
+        bool excludeOrigin = (header.Flags & RoutedFlags.ExcludeOrigin) != 0;
+        bool selfEligible = !(excludeOrigin && header.Source == Address);
+        var best = selfEligible ? RingAddress.Distance(Address, dst) : RingAddress.Half;
+        Connection? bestConnection = null;
+        Connection? bestLeaf = null;
+        var bestLeafDistance = RingAddress.Half;
+        foreach (var c in _table.Values)
+        {
+            if (excludeOrigin && c.Address == header.Source) continue;
+            var d = RingAddress.Distance(c.Address, dst);
+            if (c.IsRoutable)
+            {
+                if (d < best || (!selfEligible && bestConnection is null && d <= best))
+                {
+                    best = d;
+                    bestConnection = c;
+                }
+            }
+            else if (origin && d <= bestLeafDistance)
+            {
+                bestLeafDistance = d;
+                bestLeaf = c;
+            }
+        }
+        // A joining node knows only its bootstrap (a leaf): its own messages leave through it.
+        return bestConnection ?? (origin && !HasRoutable() ? bestLeaf : null);
+    }
+
+    private bool HasRoutable()
+    {
+        foreach (var c in _table.Values)
+        {
+            if (c.IsRoutable) return true;
+        }
+        return false;
+    }
+
+    private void Deliver(in Routed header, ReadOnlySpan<byte> payload)
+    {
+        _counters.RoutedDelivered++;
+        switch (header.PayloadType)
+        {
+            case RoutedPayloadType.ConnectToMe:
+                if (ConnectToMe.TryRead(payload, out var ctm)) OnConnectToMe(header, ctm!);
+                else _counters.Drop(DropReason.Malformed);
+                break;
+            default:
+                Delivered?.Invoke(header, payload);
+                break;
+        }
+    }
+
+    /// <summary>Routes a connect-to-me towards <paramref name="target"/>; whoever it reaches links back.</summary>
+    private void SendConnectToMe(RingAddress target, LinkRoles roles, ulong token)
+    {
+        var ctm = new ConnectToMe(_identity.PublicKey, roles, ConnectToMeFlags.None, token, AdvertisedEndpoints());
+        if (!ctm.TryWrite(_payloadBuffer, out int n)) return;
+        var flags = target == Address ? RoutedFlags.ExcludeOrigin : RoutedFlags.None;
+        var header = new Routed(Address, target, RoutingMode.Nearest, flags, 0, _options.HopLimit, RoutedPayloadType.ConnectToMe, 0, n);
+        Originate(header, _payloadBuffer.AsSpan(0, n));
+    }
+
+    private void OnConnectToMe(in Routed header, ConnectToMe ctm)
+    {
+        var origin = RingAddress.FromPublicKey(ctm.PublicKey);
+        // The key must be the source's: nobody asks others to link to an address it does not own.
+        if (origin != header.Source)
+        {
+            _counters.Drop(DropReason.Malformed);
+            return;
+        }
+        if (origin == Address) return;
+        LinkRoles mine = LinkRoles.None;
+        if ((ctm.Roles & LinkRoles.Near) != 0) mine |= LinkRoles.Near;
+        if ((ctm.Roles & LinkRoles.FarOut) != 0 && CountRole(LinkRoles.FarIn) < _options.MaxFarIn) mine |= LinkRoles.FarIn;
+        if (mine != LinkRoles.None) StartLink(origin, ctm.Endpoints, mine, ctm.Token);
+        if ((ctm.Roles & LinkRoles.Near) != 0 && (ctm.Flags & ConnectToMeFlags.Forwarded) == 0) ForwardToOtherSide(origin, ctm);
+    }
+
+    /// <summary>
+    /// The nearest node hands a neighbour request on to its own neighbour on the far side of the origin, so that
+    /// a joiner links to both of the nodes it falls between in one pass.
+    /// </summary>
+    private void ForwardToOtherSide(RingAddress origin, ConnectToMe ctm)
+    {
+        var list = RingAddress.IsClockwiseCloser(Address, origin) ? _successors : _predecessors;
+        int count = ReferenceEquals(list, _successors) ? _successorCount : _predecessorCount;
+        Connection? other = null;
+        for (int i = 0; i < count; i++)
+        {
+            if (list[i]!.Address != origin)
+            {
+                other = list[i];
+                break;
+            }
+        }
+        if (other is null) return;
+        var forwarded = ctm with { Flags = ConnectToMeFlags.Forwarded };
+        if (!forwarded.TryWrite(_payloadBuffer, out int n)) return;
+        var header = new Routed(origin, other.Address, RoutingMode.Exact, RoutedFlags.None, 1, _options.HopLimit, RoutedPayloadType.ConnectToMe, 0, n);
+        if (header.TryWrite(_sendBuffer, _payloadBuffer.AsSpan(0, n), out int len))
+            SendRaw(other.Endpoint, _sendBuffer.AsSpan(0, len), maintenance: true);
+    }
+}

@@ -1,0 +1,164 @@
+using System.Net;
+using Woven.Addressing;
+using Woven.Crypto;
+using Woven.Transport;
+using Woven.Wire;
+
+namespace Woven.Overlay;
+
+/// <summary>A routed message that reached this node: its header and its payload (valid during the call only).</summary>
+public delegate void RoutedDeliveryHandler(in Routed header, ReadOnlySpan<byte> payload);
+
+/// <summary>
+/// One member of the ring overlay (Brunet/Symphony in modern form): it keeps near links to its ring
+/// neighbours and Symphony far links, routes greedily, joins through any member and repairs the ring.
+/// The same code runs over real sockets and in the simulator: all I/O goes through
+/// <see cref="IDatagramSocket"/>, all time through <see cref="TimeProvider"/>, all choices through the
+/// injected <see cref="Random"/>. Every entry point takes one lock, so protocol state is single-threaded.
+/// </summary>
+public sealed partial class OverlayNode : IDisposable
+{
+    private readonly OverlayOptions _options;
+    private readonly NodeIdentity _identity;
+    private readonly IDatagramSocket _socket;
+    private readonly TimeProvider _time;
+    private readonly Random _random;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<RingAddress, Connection> _table = [];
+    private readonly Dictionary<IPEndPoint, Connection> _byEndpoint = [];
+    private readonly List<IPEndPoint> _endpoints = [];
+    private readonly List<IPEndPoint> _bootstraps = [];
+    private readonly byte[] _sendBuffer = new byte[Envelope.MaxDatagramSize];
+    private readonly byte[] _payloadBuffer = new byte[Routed.MaxPayload];
+    private readonly OverlayCounters _counters = new();
+    private readonly long _frequency;
+    private ITimer? _timer;
+    private bool _started;
+    private bool _stopped;
+
+    public OverlayNode(OverlayOptions options, NodeIdentity identity, IDatagramSocket socket, TimeProvider time, Random random, IEnumerable<IPEndPoint>? advertisedEndpoints = null)
+    {
+        var errors = options.Validate();
+        if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors), nameof(options));
+        _options = options;
+        _identity = identity;
+        _socket = socket;
+        _time = time;
+        _random = random;
+        _frequency = time.TimestampFrequency;
+        if (advertisedEndpoints is not null) _endpoints.AddRange(advertisedEndpoints.Take(EndpointList.MaxCount / 2));
+        if (_endpoints.Count == 0) _endpoints.Add(socket.LocalEndPoint);
+        InitTiming();
+    }
+
+    public RingAddress Address => _identity.Address;
+
+    public NodeIdentity Identity => _identity;
+
+    /// <summary>Called for every Probe or Data message delivered to this node.</summary>
+    public RoutedDeliveryHandler? Delivered { get; set; }
+
+    /// <summary>Starts receiving and joins through the given members (none: this node starts a new ring).</summary>
+    public void Start(IEnumerable<IPEndPoint> bootstraps)
+    {
+        lock (_gate)
+        {
+            if (_started) throw new InvalidOperationException("already started");
+            _started = true;
+            foreach (var b in bootstraps)
+            {
+                if (!b.Equals(_socket.LocalEndPoint) && !_endpoints.Contains(b)) _bootstraps.Add(b);
+            }
+            _socket.Start(OnDatagram);
+            // Spread the ticks of nodes that start together over one interval.
+            var first = TimeSpan.FromTicks((long)(_options.TickInterval.Ticks * _random.NextDouble()));
+            _timer = _time.CreateTimer(static s => ((OverlayNode)s!).Tick(), this, first, _options.TickInterval);
+            JoinThroughBootstraps();
+        }
+    }
+
+    /// <summary>Graceful leave: tells every linked peer, then stops.</summary>
+    public void Leave()
+    {
+        lock (_gate)
+        {
+            if (_stopped) return;
+            foreach (var c in _table.Values) SendAddressed(MessageType.Leave, 0, c.Endpoint, maintenance: true);
+            StopLocked();
+        }
+    }
+
+    /// <summary>Stops without telling anyone (what a crash looks like to the others).</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            StopLocked();
+        }
+    }
+
+    private void StopLocked()
+    {
+        if (_stopped) return;
+        _stopped = true;
+        _timer?.Dispose();
+        _socket.Dispose();
+    }
+
+    /// <summary>Routes a payload to a destination. Returns false when it cannot leave this node.</summary>
+    public bool Send(RingAddress destination, RoutingMode mode, RoutedPayloadType type, ReadOnlySpan<byte> payload)
+    {
+        lock (_gate)
+        {
+            if (_stopped || payload.Length > Routed.MaxPayload) return false;
+            var header = new Routed(Address, destination, mode, RoutedFlags.None, 0, _options.HopLimit, type, 0, payload.Length);
+            return Originate(header, payload);
+        }
+    }
+
+    private void OnDatagram(IPEndPoint from, ReadOnlySpan<byte> datagram)
+    {
+        lock (_gate)
+        {
+            if (_stopped) return;
+            _counters.DatagramsIn++;
+            _counters.BytesIn += datagram.Length;
+            var reason = Envelope.Classify(datagram, out var type);
+            if (reason != DropReason.None)
+            {
+                _counters.Drop(reason);
+                return;
+            }
+            var body = datagram[Envelope.HeaderSize..];
+            reason = type switch
+            {
+                MessageType.LinkRequest => LinkRequest.TryRead(body, out var req) ? OnLinkRequest(from, req!) : DropReason.Malformed,
+                MessageType.LinkAccept => LinkAccept.TryRead(body, out var acc) ? OnLinkAccept(from, acc!) : DropReason.Malformed,
+                MessageType.Neighbors => Wire.Neighbors.TryRead(body, out var nb) ? OnNeighbors(from, nb!) : DropReason.Malformed,
+                MessageType.Routed => Routed.TryRead(body, out var routed) ? OnRouted(from, routed, datagram) : DropReason.Malformed,
+                _ => AddressedMessage.TryRead(type, body, out var m) ? OnAddressed(from, m) : DropReason.Malformed,
+            };
+            if (reason != DropReason.None) _counters.Drop(reason);
+            FlushNeighbourhood();
+        }
+    }
+
+    private void SendRaw(IPEndPoint to, ReadOnlySpan<byte> datagram, bool maintenance)
+    {
+        _counters.DatagramsOut++;
+        _counters.BytesOut += datagram.Length;
+        if (maintenance) _counters.MaintenanceSent++;
+        _socket.Send(to, datagram);
+    }
+
+    private void SendAddressed(MessageType type, ulong nonce, IPEndPoint to, bool maintenance)
+    {
+        var m = new AddressedMessage(type, Address, nonce);
+        if (m.TryWrite(_sendBuffer, out int n)) SendRaw(to, _sendBuffer.AsSpan(0, n), maintenance);
+    }
+
+    private Connection? KnownSender(RingAddress claimed, IPEndPoint from)
+    {
+        return _table.TryGetValue(claimed, out var c) && c.Endpoint.Equals(from) ? c : null;
+    }
+}

@@ -1,0 +1,47 @@
+using System.Net;
+
+namespace Woven.Wire;
+
+[Flags]
+public enum ConnectToMeFlags : byte
+{
+    None = 0,
+    /// <summary>Already handed on by the nearest node to its neighbour on the other side; not forwarded again.</summary>
+    Forwarded = 0x01,
+}
+
+/// <summary>
+/// Routed payload asking whoever it reaches to link back to the origin (Brunet's connect-to-me).
+/// Payload: origin public key (32), roles the origin wants (1), flags (1), token (8), origin endpoints.
+/// </summary>
+public sealed record ConnectToMe(byte[] PublicKey, LinkRoles Roles, ConnectToMeFlags Flags, ulong Token, IPEndPoint[] Endpoints)
+{
+    public int Size => LinkRequest.KeySize + 1 + 1 + 8 + EndpointList.Size(Endpoints);
+
+    public bool TryWrite(Span<byte> destination, out int written)
+    {
+        var w = new SpanWriter(destination);
+        w.Bytes(PublicKey);
+        w.U8((byte)Roles);
+        w.U8((byte)Flags);
+        w.U64(Token);
+        EndpointList.Write(ref w, Endpoints);
+        written = w.Position;
+        return w.Ok;
+    }
+
+    public static bool TryRead(ReadOnlySpan<byte> payload, out ConnectToMe? message)
+    {
+        var r = new SpanReader(payload);
+        var key = r.Bytes(LinkRequest.KeySize).ToArray();
+        var roles = (LinkRoles)r.U8();
+        var flags = (ConnectToMeFlags)r.U8();
+        ulong token = r.U64();
+        var endpoints = EndpointList.Read(ref r);
+        bool ok = r.AtEnd && endpoints.Length > 0
+            && (roles & ~LinkRolesExtensions.Known) == 0
+            && (flags & ~ConnectToMeFlags.Forwarded) == 0;
+        message = ok ? new ConnectToMe(key, roles, flags, token, endpoints) : null;
+        return ok;
+    }
+}

@@ -1,0 +1,18 @@
+namespace Woven.Wire;
+
+/// <summary>Why an incoming datagram was dropped. Each reason has its own counter.</summary>
+public enum DropReason
+{
+    None = 0,
+    TooShort,
+    Oversize,
+    BadMagic,
+    WrongVersion,
+    UnknownType,
+    Malformed,
+    UnknownPeer,
+    SelfAddressed,
+    HopLimit,
+    Unreachable,
+    TableFull,
+}
