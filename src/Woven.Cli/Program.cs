@@ -1,6 +1,8 @@
 using System.CommandLine;
-var root = new RootCommand("woven");
-var o = new Option<int>("--nodes") { Description = "n" };
-root.Options.Add(o);
-root.SetAction(pr => { Console.WriteLine(pr.GetValue(o)); return 0; });
+using Woven.Cli.Commands;
+
+var root = new RootCommand("Woven: a self-organizing private network over a peer-to-peer overlay")
+{
+    SimCommand.Create(),
+};
 return root.Parse(args).Invoke();

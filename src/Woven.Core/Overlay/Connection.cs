@@ -20,8 +20,11 @@ public sealed class Connection
     /// <summary>Where datagrams for this peer go.</summary>
     public IPEndPoint Endpoint { get; internal set; }
 
-    /// <summary>Leaf and far roles; near is <see cref="IsNear"/>, computed from the table.</summary>
+    /// <summary>Why the link was made. Whether it is near now is <see cref="IsNear"/>, computed from the table.</summary>
     public LinkRoles Roles { get; internal set; }
+
+    /// <summary>This node asked for the link to join through the peer (the peer is one of its bootstraps).</summary>
+    public bool IsBootstrap { get; internal set; }
 
     /// <summary>Among this node's closest successors or predecessors.</summary>
     public bool IsNear { get; internal set; }
@@ -42,8 +45,11 @@ public sealed class Connection
     /// <summary>Most recent round-trip time in milliseconds, or -1 before the first pong.</summary>
     public double RttMs { get; internal set; } = -1;
 
-    /// <summary>Used for greedy routing: near or far, not only a leaf.</summary>
-    public bool IsRoutable => IsNear || (Roles & (LinkRoles.FarOut | LinkRoles.FarIn)) != 0;
+    /// <summary>
+    /// Made by the ring's own procedures (a near or far link), not only a bootstrap leaf: used for greedy
+    /// routing and for working out the neighbourhood.
+    /// </summary>
+    public bool IsRoutable => (Roles & (LinkRoles.Near | LinkRoles.FarOut | LinkRoles.FarIn)) != 0;
 
     public override string ToString() => $"{Address.ToShortString()}@{Endpoint} {Roles}{(IsNear ? " near" : "")}";
 }

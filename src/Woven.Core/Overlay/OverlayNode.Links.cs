@@ -82,7 +82,11 @@ public sealed partial class OverlayNode
         LearnObservedEndpoint(accept.Observed);
         var connection = Upsert(peer, from, roles);
         if (connection is null) return DropReason.TableFull;
-        if ((pending.Roles & LinkRoles.Leaf) != 0) SendConnectToMe(Address, LinkRoles.Near, NewToken());
+        if ((pending.Roles & LinkRoles.Leaf) != 0)
+        {
+            connection.IsBootstrap = true;
+            SendConnectToMe(Address, LinkRoles.Near, NewToken());
+        }
         return DropReason.None;
     }
 
@@ -183,6 +187,9 @@ public sealed partial class OverlayNode
             if (entry.Address == Address || _table.ContainsKey(entry.Address) || IsLinking(entry.Address)) continue;
             if (WouldBeNear(entry.Address)) StartLink(entry.Address, [entry.Endpoint], LinkRoles.Near, NewToken());
         }
+        // The sender takes us for a neighbour but we know closer nodes: tell it who they are, so that a node
+        // whose view is stale walks towards its true neighbours (Chord's notify, in effect).
+        if (!c.IsNear && (message.Flags & NeighborsFlags.Reply) == 0) SendNeighbors(c, NeighborsFlags.Reply);
         return DropReason.None;
     }
 }

@@ -24,7 +24,7 @@ public sealed partial class OverlayNode
         _trimGrace = ToTimestamp(_options.TrimGrace);
         _linkRetry = ToTimestamp(_options.LinkRetry);
         _farTimeout = ToTimestamp(_options.FarRequestTimeout);
-        _lastRepair = _time.GetTimestamp();
+        _lastRepair = _time.GetTimestamp() - (long)(_random.NextDouble() * _ringCheckInterval);
     }
 
     private long ToTimestamp(TimeSpan span) => (long)(span.TotalSeconds * _frequency);
@@ -50,8 +50,17 @@ public sealed partial class OverlayNode
             FlushNeighbourhood();
             Repair(now);
             MaintainFarLinks(now);
-            if (_table.Count == 0 && _pendingLinks.Count == 0) JoinThroughBootstraps();
+            if (!IsJoined && _pendingLinks.Count == 0 && !HasBootstrapLink()) JoinThroughBootstraps();
         }
+    }
+
+    private bool HasBootstrapLink()
+    {
+        foreach (var c in _table.Values)
+        {
+            if (c.IsBootstrap) return true;
+        }
+        return false;
     }
 
     private void RetryPendingLinks(long now)
@@ -94,8 +103,17 @@ public sealed partial class OverlayNode
         _scratch.Clear();
         foreach (var c in _table.Values)
         {
-            if ((c.Roles & LinkRoles.Leaf) != 0 && now > c.LeafExpires) c.Roles &= ~LinkRoles.Leaf;
-            if (c.Roles != LinkRoles.None || c.SuccessorRank > 0 || c.PredecessorRank > 0) continue;
+            if ((c.Roles & LinkRoles.Leaf) != 0 && now > c.LeafExpires)
+            {
+                // The link a node joins through stays until it has joined.
+                if (c.IsBootstrap && !IsJoined) c.LeafExpires = now + _leafLifetime;
+                else
+                {
+                    c.Roles &= ~LinkRoles.Leaf;
+                    c.IsBootstrap = false;
+                }
+            }
+            if ((c.Roles & (LinkRoles.Leaf | LinkRoles.FarOut | LinkRoles.FarIn)) != 0 || c.SuccessorRank > 0 || c.PredecessorRank > 0) continue;
             if (now - c.EstablishedAt < _trimGrace) continue;
             _scratch.Add(c);
         }
@@ -116,7 +134,21 @@ public sealed partial class OverlayNode
         long interval = missing && !short_ ? _repairInterval : missing ? 2 * _repairInterval : _ringCheckInterval;
         if (now - _lastRepair < interval) return;
         _lastRepair = now - (long)(_random.NextDouble() * interval / 4);
-        SendConnectToMe(Address, LinkRoles.Near, NewToken());
+        // The periodic check starts at a random far link: routed greedily from there it can end in a ring
+        // that formed apart from ours, whose nearest node then links to us and the two rings merge.
+        SendConnectToMe(Address, LinkRoles.Near, NewToken(), missing ? null : RandomFarLink());
+    }
+
+    private Connection? RandomFarLink()
+    {
+        int n = CountRole(LinkRoles.FarOut | LinkRoles.FarIn);
+        if (n == 0) return null;
+        int pick = _random.Next(n);
+        foreach (var c in _table.Values)
+        {
+            if ((c.Roles & (LinkRoles.FarOut | LinkRoles.FarIn)) != 0 && pick-- == 0) return c;
+        }
+        return null;
     }
 
     /// <summary>Symphony's k = FarPerLog2 · log2(N̂) far links, N̂ estimated from the neighbourhood.</summary>

@@ -41,6 +41,7 @@ public sealed partial class OverlayNode
         int ns = 0, np = 0;
         foreach (var c in _table.Values)
         {
+            if (!c.IsRoutable) continue;
             ns = Insert(newSucc, sd, ns, c, RingAddress.Clockwise(Address, c.Address));
             np = Insert(newPred, pd, np, c, RingAddress.Clockwise(c.Address, Address));
         }
@@ -97,16 +98,16 @@ public sealed partial class OverlayNode
     {
         foreach (var c in _table.Values)
         {
-            if (c.IsNear) SendNeighbors(c);
+            if (c.IsNear) SendNeighbors(c, NeighborsFlags.None);
         }
     }
 
-    private void SendNeighbors(Connection to)
+    private void SendNeighbors(Connection to, NeighborsFlags flags)
     {
         var entries = new List<NeighborEntry>(2 * KeepPerSide);
         for (int i = 0; i < _successorCount; i++) AddEntry(entries, _successors[i]!, to);
         for (int i = 0; i < _predecessorCount; i++) AddEntry(entries, _predecessors[i]!, to);
-        var message = new Neighbors(Address, [.. entries.Take(Wire.Neighbors.MaxEntries)]);
+        var message = new Neighbors(Address, flags, [.. entries.Take(Wire.Neighbors.MaxEntries)]);
         if (message.TryWrite(_sendBuffer, out int n)) SendRaw(to.Endpoint, _sendBuffer.AsSpan(0, n), maintenance: true);
     }
 

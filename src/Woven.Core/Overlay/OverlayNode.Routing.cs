@@ -7,17 +7,17 @@ namespace Woven.Overlay;
 public sealed partial class OverlayNode
 {
     /// <summary>Sends a message that starts at this node.</summary>
-    private bool Originate(Routed header, ReadOnlySpan<byte> payload)
+    private bool Originate(Routed header, ReadOnlySpan<byte> payload, Connection? firstHop = null)
     {
         if (header.Mode == RoutingMode.Exact && header.Destination == Address)
         {
             Deliver(header, payload);
             return true;
         }
-        var next = NextHop(header, origin: true);
+        var next = firstHop ?? NextHop(header, origin: true);
         if (next is null)
         {
-            if (header.Mode == RoutingMode.Nearest && (header.Flags & RoutedFlags.ExcludeOrigin) == 0)
+            if (header.Mode == RoutingMode.Nearest && IsJoined && (header.Flags & RoutedFlags.ExcludeOrigin) == 0)
             {
                 Deliver(header, payload);
                 return true;
@@ -46,7 +46,7 @@ public sealed partial class OverlayNode
         var next = NextHop(header, origin: false);
         if (next is null)
         {
-            if (header.Mode == RoutingMode.Nearest && !(header.Source == Address && (header.Flags & RoutedFlags.ExcludeOrigin) != 0))
+            if (header.Mode == RoutingMode.Nearest && IsJoined && !(header.Source == Address && (header.Flags & RoutedFlags.ExcludeOrigin) != 0))
             {
                 Deliver(header, payload);
                 return DropReason.None;
@@ -70,33 +70,48 @@ public sealed partial class OverlayNode
     {
         var dst = header.Destination;
         if (header.Mode == RoutingMode.Exact && _table.TryGetValue(dst, out var direct)) return direct;
+        // A node that has not joined yet must not answer for any part of the ring, or joiners that meet
+        // first would form a ring of their own: it hands everything to the member it joins through.
+        if (!IsJoined) return BootstrapLink(dst);
         bool excludeOrigin = (header.Flags & RoutedFlags.ExcludeOrigin) != 0;
         bool selfEligible = !(excludeOrigin && header.Source == Address);
         var best = selfEligible ? RingAddress.Distance(Address, dst) : RingAddress.Half;
         Connection? bestConnection = null;
-        Connection? bestLeaf = null;
-        var bestLeafDistance = RingAddress.Half;
         foreach (var c in _table.Values)
         {
-            if (excludeOrigin && c.Address == header.Source) continue;
+            if (!c.IsRoutable || (excludeOrigin && c.Address == header.Source)) continue;
             var d = RingAddress.Distance(c.Address, dst);
-            if (c.IsRoutable)
+            if (d < best || (!selfEligible && bestConnection is null && d <= best))
             {
-                if (d < best || (!selfEligible && bestConnection is null && d <= best))
-                {
-                    best = d;
-                    bestConnection = c;
-                }
-            }
-            else if (origin && d <= bestLeafDistance)
-            {
-                bestLeafDistance = d;
-                bestLeaf = c;
+                best = d;
+                bestConnection = c;
             }
         }
-        // A joining node knows only its bootstrap (a leaf): its own messages leave through it.
-        return bestConnection ?? (origin && !HasRoutable() ? bestLeaf : null);
+        return bestConnection;
     }
+
+    private Connection? BootstrapLink(RingAddress dst)
+    {
+        Connection? best = null;
+        var bestDistance = RingAddress.Half;
+        foreach (var c in _table.Values)
+        {
+            if (!c.IsBootstrap) continue;
+            var d = RingAddress.Distance(c.Address, dst);
+            if (best is null || d < bestDistance)
+            {
+                best = c;
+                bestDistance = d;
+            }
+        }
+        return best;
+    }
+
+    /// <summary>
+    /// Part of the ring: a node that was started without bootstraps (it founds a ring), or one that holds a
+    /// near or far link, which only a ring member gives.
+    /// </summary>
+    private bool IsJoined => _bootstraps.Count == 0 || HasRoutable();
 
     private bool HasRoutable()
     {
@@ -123,13 +138,13 @@ public sealed partial class OverlayNode
     }
 
     /// <summary>Routes a connect-to-me towards <paramref name="target"/>; whoever it reaches links back.</summary>
-    private void SendConnectToMe(RingAddress target, LinkRoles roles, ulong token)
+    private void SendConnectToMe(RingAddress target, LinkRoles roles, ulong token, Connection? firstHop = null)
     {
         var ctm = new ConnectToMe(_identity.PublicKey, roles, ConnectToMeFlags.None, token, AdvertisedEndpoints());
         if (!ctm.TryWrite(_payloadBuffer, out int n)) return;
         var flags = target == Address ? RoutedFlags.ExcludeOrigin : RoutedFlags.None;
         var header = new Routed(Address, target, RoutingMode.Nearest, flags, 0, _options.HopLimit, RoutedPayloadType.ConnectToMe, 0, n);
-        Originate(header, _payloadBuffer.AsSpan(0, n));
+        Originate(header, _payloadBuffer.AsSpan(0, n), firstHop);
     }
 
     private void OnConnectToMe(in Routed header, ConnectToMe ctm)

@@ -21,13 +21,13 @@ public sealed class OverlayOptions
     public TimeSpan TickInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>A link silent this long is pinged.</summary>
-    public TimeSpan PingInterval { get; set; } = TimeSpan.FromSeconds(3);
+    public TimeSpan PingInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Pings to a silent link are repeated this often.</summary>
-    public TimeSpan PingRetry { get; set; } = TimeSpan.FromSeconds(1.5);
+    public TimeSpan PingRetry { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>A link silent this long is declared dead and removed.</summary>
-    public TimeSpan DeadAfter { get; set; } = TimeSpan.FromSeconds(9);
+    public TimeSpan DeadAfter { get; set; } = TimeSpan.FromSeconds(12);
 
     /// <summary>Neighbour lists are pushed to near links this often (and at once when the neighbourhood changes).</summary>
     public TimeSpan StabilizeInterval { get; set; } = TimeSpan.FromSeconds(5);
@@ -36,7 +36,7 @@ public sealed class OverlayOptions
     public TimeSpan RepairInterval { get; set; } = TimeSpan.FromSeconds(4);
 
     /// <summary>How often a node with a full neighbourhood still checks it with a connect-to-me to itself.</summary>
-    public TimeSpan RingCheckInterval { get; set; } = TimeSpan.FromSeconds(60);
+    public TimeSpan RingCheckInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How long a bootstrap (leaf) link is kept for its own sake.</summary>
     public TimeSpan LeafLifetime { get; set; } = TimeSpan.FromSeconds(30);

@@ -1,0 +1,43 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Woven.Sim.Scenarios;
+
+/// <summary>The result of a ring simulation; serialized with snake_case keys by <c>woven sim --json</c>.</summary>
+public sealed record RingReport
+{
+    public int Nodes { get; init; }
+    public int Seed { get; init; }
+    public bool RingCorrect { get; init; }
+    public int RingWrongNodes { get; init; }
+    public double RouteSuccess { get; init; }
+    public int RouteSamples { get; init; }
+    public double HopsMean { get; init; }
+    public int HopsP99 { get; init; }
+    public int HopsMax { get; init; }
+    public double Log2N { get; init; }
+    public double JoinToRoutableP50S { get; init; }
+    public double JoinToRoutableP90S { get; init; }
+    public int Joiners { get; init; }
+    public int JoinersRoutable { get; init; }
+    public double MaintenanceMsgsPerNodeS { get; init; }
+    public double ConnectionsMean { get; init; }
+    public double SizeEstimateMedian { get; init; }
+    public int? FailedNodes { get; init; }
+    public double? RecoveredRingS { get; init; }
+    public double? RecoveredRoutesS { get; init; }
+    public double? RouteSuccessAfterFailure { get; init; }
+    public double VirtualS { get; init; }
+    public long Events { get; init; }
+    public double WallS { get; init; }
+    public double PeakMemMb { get; init; }
+    public long BytesPerNode { get; init; }
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+}

@@ -1,0 +1,53 @@
+using Woven.Overlay;
+using Woven.Sim.Network;
+
+namespace Woven.Sim.Scenarios;
+
+/// <summary>What a ring simulation does: how many nodes, how they arrive, what fails.</summary>
+public sealed class RingScenarioOptions
+{
+    public int Nodes { get; set; } = 1000;
+
+    public int Seed { get; set; } = 1;
+
+    /// <summary>Joins per virtual second while the network forms; 0 picks max(50, N/20).</summary>
+    public double FormationRate { get; set; }
+
+    /// <summary>Nodes that join the formed network one by one and are timed; -1 picks clamp(N/50, 10, 200).</summary>
+    public int Joiners { get; set; } = -1;
+
+    /// <summary>Timed joins per virtual second.</summary>
+    public double JoinRate { get; set; } = 10;
+
+    /// <summary>Quiet time after formation and after the timed joins.</summary>
+    public TimeSpan Settle { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Random pairs whose routes are checked.</summary>
+    public int RouteSamples { get; set; } = 2000;
+
+    /// <summary>Fraction of nodes that crash at once after the measurements (0: no failure phase).</summary>
+    public double FailFraction { get; set; }
+
+    /// <summary>Longest virtual time to wait for the ring to recover from the failure.</summary>
+    public TimeSpan FailureWindow { get; set; } = TimeSpan.FromSeconds(60);
+
+    public SimNetworkOptions Network { get; set; } = new();
+
+    public OverlayOptions Overlay { get; set; } = new();
+
+    public int EffectiveJoiners => Joiners >= 0 ? Math.Min(Joiners, Math.Max(0, Nodes - 2)) : Math.Clamp(Nodes / 50, Math.Min(10, Math.Max(0, Nodes - 2)), 200);
+
+    public double EffectiveFormationRate => FormationRate > 0 ? FormationRate : Math.Max(50, Nodes / 20.0);
+
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (Nodes is < 2 or > 1_000_000) errors.Add($"--nodes must be between 2 and 1000000 (got {Nodes})");
+        if (JoinRate <= 0) errors.Add("--join-rate must be positive");
+        if (RouteSamples < 0) errors.Add("--samples must not be negative");
+        if (FailFraction is < 0 or >= 1) errors.Add($"--fail must be in [0, 1) (got {FailFraction})");
+        errors.AddRange(Network.Validate());
+        errors.AddRange(Overlay.Validate());
+        return errors;
+    }
+}
