@@ -1,8 +1,17 @@
 using System.CommandLine;
 using Woven.Cli.Commands;
+using Woven.Platform.State;
 
+var stateDir = new Option<string>("--state-dir")
+{
+    Description = "The node's state directory (key, control socket); default $WOVEN_STATE_DIR or ~/.local/state/woven",
+    DefaultValueFactory = _ => StateDirectory.DefaultPath(),
+};
 var root = new RootCommand("Woven: a self-organizing private network over a peer-to-peer overlay")
 {
+    UpCommand.Create(stateDir),
+    StatusCommand.Create(stateDir),
     SimCommand.Create(),
+    DemoCommand.Create(),
 };
 return root.Parse(args).Invoke();

@@ -1,0 +1,61 @@
+using System.CommandLine;
+using System.Net.Http;
+using System.Net.Sockets;
+using Woven.Node.Control;
+using Woven.Platform.State;
+
+namespace Woven.Cli.Commands;
+
+/// <summary><c>woven status</c>: asks a running node, through its control socket, what it is and whom it is linked to.</summary>
+internal static class StatusCommand
+{
+    public static Command Create(Option<string> stateDir)
+    {
+        var json = new Option<bool>("--json") { Description = "Print the control API's JSON document" };
+        var command = new Command("status", "Show a running node's address, endpoints and peers") { json, stateDir };
+        command.SetAction(async (parse, ct) =>
+        {
+            var state = new StateDirectory(parse.GetValue(stateDir)!);
+            using var client = new ControlClient(state.ControlSocket);
+            try
+            {
+                if (parse.GetValue(json))
+                {
+                    Console.WriteLine(await client.GetStatusJsonAsync(ct));
+                }
+                else
+                {
+                    Print(await client.GetStatusAsync(ct));
+                }
+                return 0;
+            }
+            catch (HttpRequestException e) when (e.InnerException is SocketException || e.HttpRequestError == HttpRequestError.ConnectionError)
+            {
+                Console.Error.WriteLine(NotRunning(state));
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    public static string NotRunning(StateDirectory state) =>
+        File.Exists(state.ControlSocket)
+            ? $"woven: no node answers on {state.ControlSocket} (a stale socket: the node was killed). Start one with: woven up --state-dir {state.Path}"
+            : $"woven: no node is running with state directory {state.Path} (no control socket at {state.ControlSocket}). Start one with: woven up --state-dir {state.Path}";
+
+    private static void Print(StatusDocument s)
+    {
+        Console.WriteLine($"address     {s.Address}");
+        Console.WriteLine($"endpoints   {string.Join(", ", s.Endpoints)}");
+        Console.WriteLine($"network     ~{s.NetworkSizeEstimate:N0} nodes (estimate), {s.TargetFarLinks} far links wanted");
+        Console.WriteLine($"successors  {string.Join(" ", s.Successors.Select(a => a[..8]))}");
+        Console.WriteLine($"predecessors {string.Join(" ", s.Predecessors.Select(a => a[..8]))}");
+        Console.WriteLine($"peers       {s.Peers.Count}");
+        Console.WriteLine($"  {"ADDRESS",-10} {"ENDPOINT",-22} {"ROLES",-18} {"RTT ms",8} {"SILENT s",9}");
+        foreach (var p in s.Peers)
+        {
+            Console.WriteLine($"  {p.Address[..8],-10} {p.Endpoint,-22} {string.Join(",", p.Roles),-18} {(p.RttMs is { } r ? r.ToString("F2") : "-"),8} {p.SilentS,9:F1}");
+        }
+        Console.WriteLine($"dropped     {s.Counters.DroppedTotal} datagrams ({string.Join(", ", s.Counters.Dropped.Where(d => d.Value > 0).Select(d => $"{d.Key} {d.Value}"))})");
+    }
+}

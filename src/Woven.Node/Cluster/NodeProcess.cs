@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using System.Net;
+using System.Runtime.InteropServices;
+using Woven.Node.Control;
+using Woven.Platform.State;
+
+namespace Woven.Node.Cluster;
+
+/// <summary>A <c>woven up</c> child process, ended by PID (SIGTERM for a graceful leave, SIGKILL for a crash).</summary>
+public sealed partial class NodeProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly StreamWriter _log;
+
+    private NodeProcess(Process process, string stateDir, IPEndPoint listen, StreamWriter log)
+    {
+        _process = process;
+        StateDir = stateDir;
+        Listen = listen;
+        _log = log;
+        Control = new ControlClient(new StateDirectory(stateDir).ControlSocket);
+    }
+
+    public int Pid => _process.Id;
+
+    public string StateDir { get; }
+
+    public IPEndPoint Listen { get; }
+
+    public ControlClient Control { get; }
+
+    public string LogFile => Path.Combine(StateDir, "node.log");
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Starts <c>woven up</c>; <paramref name="woven"/> is the woven executable or woven.dll.</summary>
+    public static NodeProcess Start(string woven, string stateDir, IPEndPoint listen, IEnumerable<IPEndPoint> bootstraps, IEnumerable<string>? extraArgs = null)
+    {
+        Directory.CreateDirectory(stateDir);
+        var psi = woven.EndsWith(".dll", StringComparison.Ordinal)
+            ? new ProcessStartInfo("dotnet") { ArgumentList = { woven } }
+            : new ProcessStartInfo(woven);
+        foreach (var a in new[] { "up", "--listen", listen.ToString(), "--state-dir", stateDir }) psi.ArgumentList.Add(a);
+        var boot = string.Join(",", bootstraps.Select(b => b.ToString()));
+        if (boot.Length > 0)
+        {
+            psi.ArgumentList.Add("--bootstrap");
+            psi.ArgumentList.Add(boot);
+        }
+        foreach (var a in extraArgs ?? []) psi.ArgumentList.Add(a);
+        psi.RedirectStandardOutput = true;
+        psi.RedirectStandardError = true;
+        psi.UseShellExecute = false;
+        var log = new StreamWriter(Path.Combine(stateDir, "node.log"), append: true) { AutoFlush = true };
+        var process = new Process { StartInfo = psi };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return new NodeProcess(process, stateDir, listen, log);
+    }
+
+    /// <summary>Waits until the control API answers (the node is up) or the process exits.</summary>
+    public async Task<StatusDocument> WaitUntilUpAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            if (_process.HasExited) throw new InvalidOperationException($"woven up exited with code {_process.ExitCode}: {ReadLog()}");
+            try
+            {
+                return await Control.GetStatusAsync(cancellationToken);
+            }
+            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100, cancellationToken);
+            }
+        }
+    }
+
+    public string ReadLog()
+    {
+        try
+        {
+            lock (_log) return File.ReadAllText(LogFile);
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+    }
+
+    /// <summary>SIGTERM: the node leaves the ring gracefully.</summary>
+    public bool Stop(TimeSpan timeout)
+    {
+        if (_process.HasExited) return true;
+        _ = Kill(_process.Id, 15);
+        if (_process.WaitForExit(timeout)) return true;
+        Crash();
+        return false;
+    }
+
+    /// <summary>SIGKILL: the node vanishes without a word, as in a crash.</summary>
+    public void Crash()
+    {
+        if (_process.HasExited) return;
+        _process.Kill();
+        _process.WaitForExit(5000);
+    }
+
+    /// <summary>Resident memory of the process in bytes, from /proc.</summary>
+    public long ResidentBytes()
+    {
+        _process.Refresh();
+        return _process.WorkingSet64;
+    }
+
+    public void Dispose()
+    {
+        Stop(TimeSpan.FromSeconds(5));
+        Control.Dispose();
+        _process.Dispose();
+        lock (_log) _log.Dispose();
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+}

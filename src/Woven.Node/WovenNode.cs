@@ -1,0 +1,81 @@
+using System.Net;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Woven.Crypto;
+using Woven.Node.Control;
+using Woven.Overlay;
+using Woven.Platform.State;
+using Woven.Platform.Transport;
+using Woven.Transport;
+
+namespace Woven.Node;
+
+/// <summary>
+/// A running node: the overlay on a real UDP socket with the system clock, plus its control API on a unix socket in
+/// the state directory. Start with <see cref="StartAsync"/>; <see cref="DisposeAsync"/> leaves the ring gracefully.
+/// </summary>
+public sealed class WovenNode : IAsyncDisposable
+{
+    private readonly NodeOptions _options;
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger _log;
+    private IDatagramSocket? _socket;
+    private ControlServer? _control;
+
+    public WovenNode(NodeOptions options, ILoggerFactory loggers)
+    {
+        _options = options;
+        _loggers = loggers;
+        _log = loggers.CreateLogger<WovenNode>();
+        State = new StateDirectory(options.StateDirectory);
+    }
+
+    public StateDirectory State { get; }
+
+    public OverlayNode? Overlay { get; private set; }
+
+    public NodeIdentity? Identity { get; private set; }
+
+    public IPEndPoint? LocalEndPoint => _socket?.LocalEndPoint;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        Identity = State.LoadOrCreateIdentity();
+        _control = new ControlServer(State.ControlSocket, this, _loggers);
+        await _control.CheckNotRunningAsync(cancellationToken);
+        _socket = new UdpNetwork().Bind(_options.Listen);
+        var advertised = AdvertisedEndpoints(_socket.LocalEndPoint);
+        Overlay = new OverlayNode(_options.Overlay, Identity, _socket, TimeProvider.System, new Random(RandomNumberGenerator.GetInt32(int.MaxValue)), advertised);
+        Overlay.Start(_options.Bootstraps);
+        await _control.StartAsync(cancellationToken);
+        _log.LogInformation("node {Address} listening on {Endpoint}, control socket {Socket}", Identity.Address, _socket.LocalEndPoint, State.ControlSocket);
+    }
+
+    /// <summary>
+    /// The endpoints peers are told to use: the bound one when it is a specific address, otherwise every unicast
+    /// address of the host's interfaces that are up (loopback only when there is nothing else).
+    /// </summary>
+    public static IReadOnlyList<IPEndPoint> AdvertisedEndpoints(IPEndPoint bound)
+    {
+        if (!bound.Address.Equals(IPAddress.Any) && !bound.Address.Equals(IPAddress.IPv6Any)) return [bound];
+        var addresses = NetworkInterface.GetAllNetworkInterfaces()
+            .Where(i => i.OperationalStatus == OperationalStatus.Up)
+            .SelectMany(i => i.GetIPProperties().UnicastAddresses)
+            .Select(u => u.Address)
+            .Where(a => a.AddressFamily == AddressFamily.InterNetwork)
+            .ToList();
+        var chosen = addresses.Where(a => !IPAddress.IsLoopback(a)).Take(4).ToList();
+        if (chosen.Count == 0) chosen = addresses.Take(1).ToList();
+        if (chosen.Count == 0) chosen = [IPAddress.Loopback];
+        return chosen.Select(a => new IPEndPoint(a, bound.Port)).ToList();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Overlay?.Leave();
+        if (_control is not null) await _control.DisposeAsync();
+        _socket?.Dispose();
+    }
+}
