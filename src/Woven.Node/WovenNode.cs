@@ -72,6 +72,9 @@ public sealed class WovenNode : IAsyncDisposable
         return chosen.Select(a => new IPEndPoint(a, bound.Port)).ToList();
     }
 
+    public TransportDocument TransportStatus() =>
+        _socket is UdpDatagramSocket udp ? new TransportDocument(udp.HandlerFaults, udp.SendErrors) : new TransportDocument(0, 0);
+
     public async ValueTask DisposeAsync()
     {
         Overlay?.Leave();

@@ -20,6 +20,8 @@ public sealed record ConnectToMe(byte[] PublicKey, LinkRoles Roles, ConnectToMeF
 
     public bool TryWrite(Span<byte> destination, out int written)
     {
+        written = 0;
+        if (PublicKey.Length != LinkRequest.KeySize) return false;
         var w = new SpanWriter(destination);
         w.Bytes(PublicKey);
         w.U8((byte)Roles);

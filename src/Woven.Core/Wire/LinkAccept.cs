@@ -12,6 +12,8 @@ public sealed record LinkAccept(byte[] PublicKey, LinkRoles Roles, ulong Token, 
 
     public bool TryWrite(Span<byte> destination, out int written)
     {
+        written = 0;
+        if (PublicKey.Length != LinkRequest.KeySize) return false;
         var w = new SpanWriter(destination);
         Envelope.WriteHeader(ref w, MessageType.LinkAccept);
         w.Bytes(PublicKey);

@@ -14,6 +14,8 @@ public sealed record LinkRequest(byte[] PublicKey, LinkRoles Roles, ulong Token,
 
     public bool TryWrite(Span<byte> destination, out int written)
     {
+        written = 0;
+        if (PublicKey.Length != KeySize) return false;
         var w = new SpanWriter(destination);
         Envelope.WriteHeader(ref w, MessageType.LinkRequest);
         w.Bytes(PublicKey);

@@ -53,7 +53,7 @@ public sealed class ControlServer : IAsyncDisposable
         app.MapGet("/v1/status", () =>
         {
             var overlay = _node.Overlay!;
-            return Results.Json(StatusDocument.From(overlay.Snapshot(), overlay.Identity.PublicKey), ControlJson.Options);
+            return Results.Json(StatusDocument.From(overlay.Snapshot(), overlay.Identity.PublicKey, _node.TransportStatus()), ControlJson.Options);
         });
         app.MapFallback(() => Results.Json(new { error = "unknown endpoint; this node serves GET /v1/status" }, ControlJson.Options, statusCode: 404));
         await app.StartAsync(cancellationToken);

@@ -15,11 +15,12 @@ public sealed record StatusDocument(
     IReadOnlyList<string> Successors,
     IReadOnlyList<string> Predecessors,
     IReadOnlyList<PeerDocument> Peers,
-    CountersDocument Counters)
+    CountersDocument Counters,
+    TransportDocument Transport)
 {
     public const int CurrentApiVersion = 1;
 
-    public static StatusDocument From(OverlaySnapshot s, byte[] publicKey) => new(
+    public static StatusDocument From(OverlaySnapshot s, byte[] publicKey, TransportDocument transport) => new(
         CurrentApiVersion,
         s.Address.ToString(),
         Convert.ToBase64String(publicKey),
@@ -46,7 +47,8 @@ public sealed record StatusDocument(
             s.Counters.RoutedDelivered,
             s.Counters.LinksFailed,
             s.Counters.DroppedTotal,
-            s.Counters.DropsByReason()));
+            s.Counters.DropsByReason()),
+        transport);
 
     public static string Format(IPEndPoint ep) => ep.ToString();
 
@@ -81,3 +83,6 @@ public sealed record CountersDocument(
     long LinksFailed,
     long DroppedTotal,
     IReadOnlyDictionary<string, long> Dropped);
+
+/// <summary>Faults below the protocol: exceptions that escaped a handler (always 0 unless there is a bug), refused sends.</summary>
+public sealed record TransportDocument(long HandlerFaults, long SendErrors);

@@ -9,7 +9,7 @@ namespace Woven.Platform.Transport;
 /// seen whole and can be counted) and handed to the handler serially; the sender's <see cref="IPEndPoint"/> comes
 /// from a small cache so a steady peer costs no allocation per datagram.
 /// </summary>
-internal sealed class UdpDatagramSocket : IDatagramSocket
+public sealed class UdpDatagramSocket : IDatagramSocket
 {
     private const int EndpointCacheLimit = 4096;
 
@@ -18,7 +18,7 @@ internal sealed class UdpDatagramSocket : IDatagramSocket
     private Thread? _thread;
     private volatile bool _disposed;
 
-    public UdpDatagramSocket(Socket socket)
+    internal UdpDatagramSocket(Socket socket)
     {
         _socket = socket;
         LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
@@ -26,11 +26,14 @@ internal sealed class UdpDatagramSocket : IDatagramSocket
 
     public IPEndPoint LocalEndPoint { get; }
 
+    private long _handlerFaults;
+    private long _sendErrors;
+
     /// <summary>Exceptions thrown by the handler (a protocol bug if ever non-zero); the loop survives them.</summary>
-    public long HandlerFaults;
+    public long HandlerFaults => Interlocked.Read(ref _handlerFaults);
 
     /// <summary>Sends that the kernel refused (unreachable network and the like).</summary>
-    public long SendErrors;
+    public long SendErrors => Interlocked.Read(ref _sendErrors);
 
     public void Start(DatagramHandler handler)
     {
@@ -69,7 +72,7 @@ internal sealed class UdpDatagramSocket : IDatagramSocket
             }
             catch (Exception)
             {
-                Interlocked.Increment(ref HandlerFaults);
+                Interlocked.Increment(ref _handlerFaults);
             }
         }
     }
@@ -95,7 +98,7 @@ internal sealed class UdpDatagramSocket : IDatagramSocket
         }
         catch (SocketException)
         {
-            Interlocked.Increment(ref SendErrors);
+            Interlocked.Increment(ref _sendErrors);
         }
         catch (ObjectDisposedException)
         {

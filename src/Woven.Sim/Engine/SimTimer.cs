@@ -19,6 +19,8 @@ internal sealed class SimTimer : SimTarget, ITimer
 
     public bool Change(TimeSpan dueTime, TimeSpan period)
     {
+        if (dueTime < TimeSpan.Zero && dueTime != Timeout.InfiniteTimeSpan) throw new ArgumentOutOfRangeException(nameof(dueTime));
+        if (period < TimeSpan.Zero && period != Timeout.InfiniteTimeSpan) throw new ArgumentOutOfRangeException(nameof(period));
         if (_disposed) return false;
         _generation++;
         _period = period == Timeout.InfiniteTimeSpan ? 0 : period.Ticks;

@@ -35,7 +35,7 @@ public sealed class SimNetwork : IDatagramNetwork
     /// <summary>When set, a datagram from host a to host b is dropped while this returns true (partitions).</summary>
     public Func<int, int, bool>? Blocked { get; set; }
 
-    /// <summary>The address of the n-th simulated host (10.0.0.0/8, skipping .0 and .255 hosts).</summary>
+    /// <summary>The address of the n-th simulated host: 10.0.0.0/8 counted from 10.0.0.1.</summary>
     public static IPAddress HostAddress(int n)
     {
         int v = n + 1;
@@ -59,14 +59,14 @@ public sealed class SimNetwork : IDatagramNetwork
     {
         Sent++;
         if (datagram.Length > 1) SentByType[datagram[1]]++;
-        if (_options.Loss > 0 && _random.NextDouble() < _options.Loss)
-        {
-            Lost++;
-            return;
-        }
         if (!_sockets.TryGetValue(to, out var target))
         {
             Undeliverable++;
+            return;
+        }
+        if (_options.Loss > 0 && _random.NextDouble() < _options.Loss)
+        {
+            Lost++;
             return;
         }
         if (Blocked is { } blocked && blocked(from.HostId, target.HostId))
@@ -80,6 +80,9 @@ public sealed class SimNetwork : IDatagramNetwork
     }
 
     internal void CountDelivered() => Delivered++;
+
+    /// <summary>A datagram whose socket closed while it was in flight.</summary>
+    internal void CountUndeliverable() => Undeliverable++;
 
     /// <summary>Fixed one-way latency of a pair of hosts, symmetric, from a hash of the pair and the seed.</summary>
     public long PairLatency(int a, int b)

@@ -31,7 +31,11 @@ internal sealed class SimSocket : SimTarget, IDatagramSocket
 
     internal override void Fire(in SimEvent e)
     {
-        if (_disposed || _handler is null) return;
+        if (_disposed || _handler is null)
+        {
+            _network.CountUndeliverable();
+            return;
+        }
         _network.CountDelivered();
         _handler((IPEndPoint)e.Argument!, e.Data);
     }

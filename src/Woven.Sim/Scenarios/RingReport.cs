@@ -16,8 +16,9 @@ public sealed record RingReport
     public int HopsP99 { get; init; }
     public int HopsMax { get; init; }
     public double Log2N { get; init; }
-    public double JoinToRoutableP50S { get; init; }
-    public double JoinToRoutableP90S { get; init; }
+    /// <summary>Null (left out of the JSON) when no timed joiner became routable.</summary>
+    public double? JoinToRoutableP50S { get; init; }
+    public double? JoinToRoutableP90S { get; init; }
     public int Joiners { get; init; }
     public int JoinersRoutable { get; init; }
     public double MaintenanceMsgsPerNodeS { get; init; }

@@ -44,6 +44,8 @@ public sealed class RingScenarioOptions
         var errors = new List<string>();
         if (Nodes is < 2 or > 1_000_000) errors.Add($"--nodes must be between 2 and 1000000 (got {Nodes})");
         if (JoinRate <= 0) errors.Add("--join-rate must be positive");
+        if (Settle <= TimeSpan.Zero) errors.Add("settle time must be positive");
+        if (FailureWindow <= TimeSpan.Zero) errors.Add("failure window must be positive");
         if (RouteSamples < 0) errors.Add("--samples must not be negative");
         if (FailFraction is < 0 or >= 1) errors.Add($"--fail must be in [0, 1) (got {FailFraction})");
         errors.AddRange(Network.Validate());

@@ -1,0 +1,674 @@
+using System.Buffers.Binary;
+using System.Net;
+using Woven.Addressing;
+using Woven.Wire;
+
+namespace Woven.Core.Tests;
+
+public class WireMalformedTests
+{
+    // Body offsets (after the 2-byte envelope header) of the fixed fields.
+    private const int LinkRolesOffset = LinkRequest.KeySize;               // 32
+    private const int LinkEndpointsOffset = LinkRequest.KeySize + 1 + 8;   // 41: LinkRequest count byte / LinkAccept observed endpoint
+    private const int NeighborsFlagsOffset = RingAddress.Size;             // 20
+    private const int NeighborsCountOffset = RingAddress.Size + 1;         // 21
+    private const int RoutedModeOffset = 2 * RingAddress.Size;             // 40
+    private const int RoutedFlagsOffset = RoutedModeOffset + 1;            // 41
+    private const int RoutedHopsOffset = RoutedModeOffset + 2;             // 42
+    private const int RoutedLimitOffset = RoutedModeOffset + 3;            // 43
+    private const int RoutedTypeOffset = RoutedModeOffset + 4;             // 44
+    private const int RoutedLengthOffset = RoutedModeOffset + 5;           // 45
+    private const int CtmRolesOffset = LinkRequest.KeySize;                // 32 (payload offsets)
+    private const int CtmFlagsOffset = LinkRequest.KeySize + 1;            // 33
+    private const int CtmEndpointsOffset = LinkRequest.KeySize + 1 + 1 + 8; // 42
+
+    /// <summary>Decodes a body the way the overlay node does for the given type.</summary>
+    private static bool DecodesBody(MessageType type, ReadOnlySpan<byte> body) => type switch
+    {
+        MessageType.LinkRequest => LinkRequest.TryRead(body, out _),
+        MessageType.LinkAccept => LinkAccept.TryRead(body, out _),
+        MessageType.Neighbors => Neighbors.TryRead(body, out _),
+        MessageType.Routed => Routed.TryRead(body, out _),
+        _ => AddressedMessage.TryRead(type, body, out _),
+    };
+
+    private static bool DecodesPayload(RoutedPayloadType type, ReadOnlySpan<byte> payload) => type switch
+    {
+        RoutedPayloadType.ConnectToMe => ConnectToMe.TryRead(payload, out _),
+        RoutedPayloadType.Probe => Probe.TryRead(payload, out _),
+        _ => true,
+    };
+
+    /// <summary>Classifies and decodes a whole datagram; true only when both pass.</summary>
+    private static bool Decodes(byte[] datagram)
+    {
+        if (Envelope.Classify(datagram, out var type) != DropReason.None) return false;
+        return DecodesBody(type, datagram.AsSpan(Envelope.HeaderSize));
+    }
+
+    private static byte[] With(byte[] bytes, int index, byte value)
+    {
+        var copy = (byte[])bytes.Clone();
+        copy[index] = value;
+        return copy;
+    }
+
+    private static byte[] Body(byte[] datagram) => datagram[Envelope.HeaderSize..];
+
+    private static byte[] EndpointBytes(IPEndPoint ep)
+    {
+        // The endpoint encoding as LinkRequest produces it, cut out of a one-endpoint list.
+        var d = WireSamples.Encode(new LinkRequest(WireSamples.Key, LinkRoles.None, 0, [ep]));
+        return d[(Envelope.HeaderSize + LinkEndpointsOffset + 1)..];
+    }
+
+    // ---------- truncation and trailing bytes ----------
+
+    [Fact]
+    public void Every_truncation_of_every_message_fails_to_decode()
+    {
+        foreach (var (name, datagram) in WireSamples.ValidDatagrams())
+        {
+            Assert.True(Decodes(datagram), name);
+            Envelope.Classify(datagram, out var type);
+            for (int length = 0; length < datagram.Length; length++)
+            {
+                var prefix = datagram.AsSpan(0, length);
+                var reason = Envelope.Classify(prefix, out var prefixType);
+                if (length < Envelope.HeaderSize)
+                {
+                    Assert.Equal(DropReason.TooShort, reason);
+                    continue;
+                }
+                Assert.Equal(DropReason.None, reason);
+                Assert.Equal(type, prefixType);
+                Assert.False(DecodesBody(type, prefix[Envelope.HeaderSize..]), $"{name} truncated to {length}");
+            }
+        }
+    }
+
+    [Fact]
+    public void Every_truncation_of_every_routed_payload_fails_to_decode()
+    {
+        foreach (var (name, payload, type) in WireSamples.ValidPayloads())
+        {
+            Assert.True(DecodesPayload(type, payload), name);
+            if (type == RoutedPayloadType.Data) continue;
+            for (int length = 0; length < payload.Length; length++)
+            {
+                Assert.False(DecodesPayload(type, payload.AsSpan(0, length)), $"{name} truncated to {length}");
+            }
+        }
+    }
+
+    [Fact]
+    public void Trailing_bytes_after_any_message_fail_to_decode()
+    {
+        var random = new Random(51);
+        foreach (var (name, datagram) in WireSamples.ValidDatagrams())
+        {
+            foreach (int extra in new[] { 1, 2, 7, 19, 27, 100 })
+            {
+                foreach (bool zeros in new[] { true, false })
+                {
+                    var tail = new byte[extra];
+                    if (!zeros) random.NextBytes(tail);
+                    var longer = datagram.Concat(tail).ToArray();
+                    var reason = Envelope.Classify(longer, out var type);
+                    if (reason == DropReason.Oversize) continue;
+                    Assert.Equal(DropReason.None, reason);
+                    Assert.False(DecodesBody(type, longer.AsSpan(Envelope.HeaderSize)), $"{name} + {extra} bytes");
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void Trailing_bytes_after_a_routed_payload_fail_to_decode()
+    {
+        foreach (var (name, payload, type) in WireSamples.ValidPayloads())
+        {
+            if (type == RoutedPayloadType.Data) continue;
+            foreach (int extra in new[] { 1, 7, 19 })
+            {
+                Assert.False(DecodesPayload(type, payload.Concat(new byte[extra]).ToArray()), $"{name} + {extra} bytes");
+            }
+        }
+    }
+
+    [Fact]
+    public void Addressed_messages_must_have_exactly_their_own_length()
+    {
+        var ping = Body(WireSamples.Encode(new AddressedMessage(MessageType.Ping, WireSamples.AddressA, 5)));
+        var leave = Body(WireSamples.Encode(new AddressedMessage(MessageType.Leave, WireSamples.AddressA, 0)));
+        Assert.False(AddressedMessage.TryRead(MessageType.Ping, leave, out _));
+        Assert.False(AddressedMessage.TryRead(MessageType.Pong, leave, out _));
+        Assert.False(AddressedMessage.TryRead(MessageType.Leave, ping, out _));
+        Assert.False(AddressedMessage.TryRead(MessageType.Close, ping, out _));
+        Assert.False(AddressedMessage.TryRead(MessageType.Ping, [], out _));
+    }
+
+    // ---------- bad enum and flag values ----------
+
+    [Fact]
+    public void Link_messages_reject_unknown_role_bits()
+    {
+        var request = WireSamples.Encode(new LinkRequest(WireSamples.Key, LinkRoles.None, 7, [WireSamples.V4]));
+        var accept = WireSamples.Encode(new LinkAccept(WireSamples.Key, LinkRoles.None, 7, WireSamples.V6, [WireSamples.V4]));
+        for (int value = 0; value <= 255; value++)
+        {
+            bool known = (value & ~(int)LinkRolesExtensions.Known) == 0;
+            var req = With(request, Envelope.HeaderSize + LinkRolesOffset, (byte)value);
+            var acc = With(accept, Envelope.HeaderSize + LinkRolesOffset, (byte)value);
+            Assert.Equal(known, LinkRequest.TryRead(Body(req), out var r));
+            Assert.Equal(known, LinkAccept.TryRead(Body(acc), out var a));
+            Assert.Equal(known, r is not null);
+            Assert.Equal(known, a is not null);
+        }
+    }
+
+    [Fact]
+    public void Neighbors_rejects_unknown_flags()
+    {
+        var datagram = WireSamples.Encode(new Neighbors(WireSamples.AddressA, NeighborsFlags.None, [new NeighborEntry(WireSamples.AddressB, WireSamples.V4)]));
+        for (int value = 0; value <= 255; value++)
+        {
+            var d = With(datagram, Envelope.HeaderSize + NeighborsFlagsOffset, (byte)value);
+            Assert.Equal(value <= 1, Neighbors.TryRead(Body(d), out var m));
+            Assert.Equal(value <= 1, m is not null);
+        }
+    }
+
+    [Fact]
+    public void Routed_rejects_unknown_mode_flags_and_payload_type()
+    {
+        var datagram = WireSamples.Encode(WireSamples.Header(RoutedPayloadType.Data, 4), [1, 2, 3, 4]);
+        for (int value = 0; value <= 255; value++)
+        {
+            Assert.Equal(value is 1 or 2, Routed.TryRead(Body(With(datagram, Envelope.HeaderSize + RoutedModeOffset, (byte)value)), out _));
+            Assert.Equal(value is 0 or 1, Routed.TryRead(Body(With(datagram, Envelope.HeaderSize + RoutedFlagsOffset, (byte)value)), out _));
+            Assert.Equal(value is 1 or 2 or 3, Routed.TryRead(Body(With(datagram, Envelope.HeaderSize + RoutedTypeOffset, (byte)value)), out _));
+        }
+    }
+
+    [Fact]
+    public void ConnectToMe_rejects_unknown_roles_and_flags()
+    {
+        var payload = WireSamples.Encode(new ConnectToMe(WireSamples.Key, LinkRoles.None, ConnectToMeFlags.None, 9, [WireSamples.V4]));
+        for (int value = 0; value <= 255; value++)
+        {
+            bool knownRoles = (value & ~(int)LinkRolesExtensions.Known) == 0;
+            Assert.Equal(knownRoles, ConnectToMe.TryRead(With(payload, CtmRolesOffset, (byte)value), out var a));
+            Assert.Equal(knownRoles, a is not null);
+            Assert.Equal(value <= 1, ConnectToMe.TryRead(With(payload, CtmFlagsOffset, (byte)value), out var b));
+            Assert.Equal(value <= 1, b is not null);
+        }
+    }
+
+    [Fact]
+    public void ConnectToMe_without_endpoints_is_rejected()
+    {
+        var payload = WireSamples.Encode(new ConnectToMe(WireSamples.Key, LinkRoles.Near, ConnectToMeFlags.None, 9, []));
+        Assert.Equal(LinkRequest.KeySize + 1 + 1 + 8 + 1, payload.Length);
+        Assert.False(ConnectToMe.TryRead(payload, out var m));
+        Assert.Null(m);
+    }
+
+    // ---------- counts ----------
+
+    [Fact]
+    public void Endpoint_lists_longer_than_eight_are_rejected()
+    {
+        var ninth = EndpointBytes(WireSamples.V4);
+        var eight = WireSamples.EightEndpoints;
+
+        var request = WireSamples.Encode(new LinkRequest(WireSamples.Key, LinkRoles.Near, 1, eight));
+        int requestCount = Envelope.HeaderSize + LinkEndpointsOffset;
+        Assert.Equal(8, request[requestCount]);
+        AssertCountsRejected(request, requestCount, ninth, d => LinkRequest.TryRead(Body(d), out _));
+
+        var accept = WireSamples.Encode(new LinkAccept(WireSamples.Key, LinkRoles.Near, 1, WireSamples.V4, eight));
+        int acceptCount = Envelope.HeaderSize + LinkEndpointsOffset + 7; // after the IPv4 observed endpoint
+        Assert.Equal(8, accept[acceptCount]);
+        AssertCountsRejected(accept, acceptCount, ninth, d => LinkAccept.TryRead(Body(d), out _));
+
+        var ctm = WireSamples.Encode(new ConnectToMe(WireSamples.Key, LinkRoles.Near, ConnectToMeFlags.None, 1, eight));
+        Assert.Equal(8, ctm[CtmEndpointsOffset]);
+        AssertCountsRejected(ctm, CtmEndpointsOffset, ninth, d => ConnectToMe.TryRead(d, out _));
+    }
+
+    [Fact]
+    public void Neighbor_lists_longer_than_sixteen_are_rejected()
+    {
+        var entries = WireSamples.EntrySets().Last();
+        Assert.Equal(Neighbors.MaxEntries, entries.Length);
+        var datagram = WireSamples.Encode(new Neighbors(WireSamples.AddressA, NeighborsFlags.None, entries));
+        int countOffset = Envelope.HeaderSize + NeighborsCountOffset;
+        Assert.Equal(16, datagram[countOffset]);
+        var extraEntry = new byte[RingAddress.Size].Concat(EndpointBytes(WireSamples.V6)).ToArray();
+        AssertCountsRejected(datagram, countOffset, extraEntry, d => Neighbors.TryRead(Body(d), out _));
+
+        // The writer refuses to produce what the reader would refuse.
+        var tooMany = new Neighbors(WireSamples.AddressA, NeighborsFlags.None, [.. entries, entries[0]]);
+        Assert.Throws<InvalidOperationException>(() => tooMany.TryWrite(new byte[2000], out _));
+    }
+
+    [Fact]
+    public void Endpoint_list_writer_refuses_more_than_eight()
+    {
+        var nine = WireSamples.EightEndpoints.Append(WireSamples.V4).ToArray();
+        var m = new LinkRequest(WireSamples.Key, LinkRoles.Near, 1, nine);
+        Assert.Throws<ArgumentException>(() => m.TryWrite(new byte[2000], out _));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(31)]
+    [InlineData(33)]
+    [InlineData(64)]
+    public void Encoders_refuse_public_keys_that_are_not_32_bytes(int length)
+    {
+        // Otherwise the bytes written would not match Size, and every receiver would drop the message as malformed.
+        var key = new byte[length];
+        var buffer = new byte[2000];
+        Assert.False(new LinkRequest(key, LinkRoles.Near, 1, [WireSamples.V4]).TryWrite(buffer, out _));
+        Assert.False(new LinkAccept(key, LinkRoles.Near, 1, WireSamples.V4, [WireSamples.V4]).TryWrite(buffer, out _));
+        Assert.False(new ConnectToMe(key, LinkRoles.Near, ConnectToMeFlags.None, 1, [WireSamples.V4]).TryWrite(buffer, out _));
+    }
+
+    /// <summary>
+    /// A list at its maximum with one more item appended and the count raised is rejected; so are counts that
+    /// claim more or fewer items than follow, and the largest count byte.
+    /// </summary>
+    private static void AssertCountsRejected(byte[] full, int countOffset, byte[] extraItem, Func<byte[], bool> decode)
+    {
+        Assert.True(decode(full));
+        int max = full[countOffset];
+        var overfull = With(full, countOffset, (byte)(max + 1)).Concat(extraItem).ToArray();
+        Assert.False(decode(overfull));
+        Assert.False(decode(With(full, countOffset, (byte)(max + 1))));
+        Assert.False(decode(With(full, countOffset, (byte)(max - 1))));
+        Assert.False(decode(With(full, countOffset, 0)));
+        Assert.False(decode(With(full, countOffset, 255)));
+        Assert.False(decode(With(overfull, countOffset, 255)));
+    }
+
+    // ---------- endpoints ----------
+
+    /// <summary>Datagram or payload bytes with the byte offsets of their endpoints' family bytes.</summary>
+    private static IEnumerable<(string Name, byte[] Bytes, int[] Families, Func<byte[], bool> Decode)> EndpointCarriers()
+    {
+        var req = WireSamples.Encode(new LinkRequest(WireSamples.Key, LinkRoles.Near, 1, [WireSamples.V4, WireSamples.V6]));
+        int reqFirst = Envelope.HeaderSize + LinkEndpointsOffset + 1;
+        yield return ("LinkRequest", req, [reqFirst, reqFirst + 7], d => LinkRequest.TryRead(Body(d), out _));
+
+        var acc = WireSamples.Encode(new LinkAccept(WireSamples.Key, LinkRoles.Near, 1, WireSamples.V6, [WireSamples.V4]));
+        int accObserved = Envelope.HeaderSize + LinkEndpointsOffset;
+        yield return ("LinkAccept", acc, [accObserved, accObserved + 19 + 1], d => LinkAccept.TryRead(Body(d), out _));
+
+        var nb = WireSamples.Encode(new Neighbors(WireSamples.AddressA, NeighborsFlags.None,
+            [new NeighborEntry(WireSamples.AddressB, WireSamples.V4), new NeighborEntry(WireSamples.AddressA, WireSamples.V6)]));
+        int nbFirst = Envelope.HeaderSize + NeighborsCountOffset + 1 + RingAddress.Size;
+        yield return ("Neighbors", nb, [nbFirst, nbFirst + 7 + RingAddress.Size], d => Neighbors.TryRead(Body(d), out _));
+
+        var ctm = WireSamples.Encode(new ConnectToMe(WireSamples.Key, LinkRoles.Near, ConnectToMeFlags.None, 1, [WireSamples.V6, WireSamples.V4]));
+        yield return ("ConnectToMe", ctm, [CtmEndpointsOffset + 1, CtmEndpointsOffset + 1 + 19], d => ConnectToMe.TryRead(d, out _));
+    }
+
+    [Fact]
+    public void Endpoint_families_other_than_4_and_6_are_rejected()
+    {
+        foreach (var (name, bytes, families, decode) in EndpointCarriers())
+        {
+            Assert.True(decode(bytes), name);
+            foreach (int at in families)
+            {
+                Assert.True(bytes[at] is 4 or 6, $"{name}: offset {at} is not a family byte");
+                for (int value = 0; value <= 255; value++)
+                {
+                    if (value is 4 or 6) continue;
+                    Assert.False(decode(With(bytes, at, (byte)value)), $"{name}: family {value} at {at}");
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void Endpoint_port_zero_is_rejected()
+    {
+        foreach (var (name, bytes, families, decode) in EndpointCarriers())
+        {
+            foreach (int at in families)
+            {
+                int portAt = at + 1 + (bytes[at] == 4 ? 4 : 16);
+                Assert.NotEqual(0, BinaryPrimitives.ReadUInt16BigEndian(bytes.AsSpan(portAt)));
+                var zeroed = (byte[])bytes.Clone();
+                zeroed[portAt] = 0;
+                zeroed[portAt + 1] = 0;
+                Assert.False(decode(zeroed), $"{name}: port 0 at {portAt}");
+                // Either byte alone non-zero is a real port.
+                Assert.True(decode(With(zeroed, portAt + 1, 1)), $"{name}: port 1 at {portAt}");
+                Assert.True(decode(With(zeroed, portAt, 1)), $"{name}: port 256 at {portAt}");
+            }
+        }
+    }
+
+    [Fact]
+    public void A_family_byte_that_does_not_match_the_address_length_is_rejected()
+    {
+        // A single IPv4 endpoint relabelled IPv6 runs out of bytes; a single IPv6 endpoint relabelled IPv4 leaves bytes over.
+        var v4 = WireSamples.Encode(new LinkRequest(WireSamples.Key, LinkRoles.Near, 1, [WireSamples.V4]));
+        var v6 = WireSamples.Encode(new LinkRequest(WireSamples.Key, LinkRoles.Near, 1, [WireSamples.V6]));
+        int family = Envelope.HeaderSize + LinkEndpointsOffset + 1;
+        Assert.False(LinkRequest.TryRead(Body(With(v4, family, 6)), out _));
+        Assert.False(LinkRequest.TryRead(Body(With(v6, family, 4)), out _));
+    }
+
+    // ---------- routed ----------
+
+    [Fact]
+    public void Routed_payload_length_must_match_the_remaining_bytes()
+    {
+        foreach (var (name, payload, type) in WireSamples.ValidPayloads())
+        {
+            var datagram = WireSamples.Encode(WireSamples.Header(type, payload.Length), payload);
+            int at = Envelope.HeaderSize + RoutedLengthOffset;
+            Assert.Equal(payload.Length, BinaryPrimitives.ReadUInt16BigEndian(datagram.AsSpan(at)));
+            Assert.True(Routed.TryRead(Body(datagram), out _), name);
+            foreach (int wrong in new[] { payload.Length - 1, payload.Length + 1, payload.Length + 256, 0, ushort.MaxValue, Routed.MaxPayload })
+            {
+                if (wrong < 0 || wrong == payload.Length) continue;
+                var d = (byte[])datagram.Clone();
+                BinaryPrimitives.WriteUInt16BigEndian(d.AsSpan(at), (ushort)wrong);
+                Assert.False(Routed.TryRead(Body(d), out var m), $"{name}: length {wrong} for {payload.Length} bytes");
+                Assert.Equal(default, m);
+            }
+        }
+    }
+
+    [Fact]
+    public void Routed_hops_above_the_hop_limit_are_rejected()
+    {
+        foreach (var (hops, limit, ok) in new (byte, byte, bool)[]
+        {
+            (0, 0, true), (1, 0, false), (64, 64, true), (65, 64, false), (255, 254, false), (255, 255, true), (9, 8, false), (255, 0, false),
+        })
+        {
+            var datagram = WireSamples.Encode(WireSamples.Header(RoutedPayloadType.Data, 1, hops: 0, limit: 0), [7]);
+            datagram[Envelope.HeaderSize + RoutedHopsOffset] = hops;
+            datagram[Envelope.HeaderSize + RoutedLimitOffset] = limit;
+            Assert.Equal(ok, Routed.TryRead(Body(datagram), out var m));
+            if (ok)
+            {
+                Assert.Equal(hops, m.Hops);
+                Assert.Equal(limit, m.HopLimit);
+            }
+        }
+    }
+
+    // ---------- envelope ----------
+
+    [Fact]
+    public void Classify_rejects_datagrams_too_short_for_the_header()
+    {
+        Assert.Equal(DropReason.TooShort, Envelope.Classify([], out _));
+        Assert.Equal(DropReason.TooShort, Envelope.Classify([0xD1], out _));
+        Assert.Equal(DropReason.TooShort, Envelope.Classify([0x00], out _));
+        Assert.Equal(DropReason.None, Envelope.Classify([0xD1, 0x06], out var type));
+        Assert.Equal(MessageType.Leave, type);
+    }
+
+    [Fact]
+    public void Classify_rejects_oversize_datagrams_before_looking_at_them()
+    {
+        var ok = new byte[Envelope.MaxDatagramSize];
+        ok[0] = Envelope.FirstByte;
+        ok[1] = (byte)MessageType.Routed;
+        Assert.Equal(DropReason.None, Envelope.Classify(ok, out _));
+        var over = new byte[Envelope.MaxDatagramSize + 1];
+        over[0] = Envelope.FirstByte;
+        over[1] = (byte)MessageType.Routed;
+        Assert.Equal(DropReason.Oversize, Envelope.Classify(over, out _));
+        Assert.Equal(DropReason.Oversize, Envelope.Classify(new byte[Envelope.MaxDatagramSize + 1], out _));
+        Assert.Equal(DropReason.Oversize, Envelope.Classify(new byte[65507], out _));
+        Assert.Equal(1472, Envelope.MaxDatagramSize);
+    }
+
+    [Fact]
+    public void Classify_checks_magic_nibble_then_version_for_every_first_byte()
+    {
+        for (int first = 0; first <= 255; first++)
+        {
+            var reason = Envelope.Classify([(byte)first, (byte)MessageType.Ping], out var type);
+            DropReason expected = (first & 0xF0) != 0xD0 ? DropReason.BadMagic
+                : (first & 0x0F) != 1 ? DropReason.WrongVersion
+                : DropReason.None;
+            Assert.Equal(expected, reason);
+            if (expected == DropReason.None) Assert.Equal(MessageType.Ping, type);
+        }
+        Assert.Equal(0xD1, Envelope.FirstByte);
+    }
+
+    [Fact]
+    public void Classify_tells_stun_apart()
+    {
+        // RFC 7983: STUN messages start with 0x00-0x03 (the two top bits of a STUN header are zero).
+        var stunBindingRequest = Convert.FromHexString("000100002112A442" + "0102030405060708090A0B0C");
+        Assert.Equal(DropReason.BadMagic, Envelope.Classify(stunBindingRequest, out _));
+        for (int first = 0; first <= 3; first++) Assert.Equal(DropReason.BadMagic, Envelope.Classify([(byte)first, 1, 0, 0], out _));
+    }
+
+    [Fact]
+    public void Classify_rejects_unknown_message_types()
+    {
+        for (int t = 0; t <= 255; t++)
+        {
+            var reason = Envelope.Classify([Envelope.FirstByte, (byte)t, 0, 0], out var type);
+            if (t is >= 1 and <= 8)
+            {
+                Assert.Equal(DropReason.None, reason);
+                Assert.Equal((MessageType)t, type);
+            }
+            else
+            {
+                Assert.Equal(DropReason.UnknownType, reason);
+            }
+        }
+    }
+
+    // ---------- random and mutated datagrams ----------
+
+    private static readonly byte[] InterestingBytes = [0x00, 0x01, 0x02, 0x03, 0x04, 0x06, 0x07, 0x08, 0x09, 0x0F, 0x10, 0x11, 0x3F, 0x40, 0x7F, 0x80, 0xD0, 0xD1, 0xFE, 0xFF];
+
+    private static byte[] Mutate(Random random, byte[][] corpus)
+    {
+        var sample = corpus[random.Next(corpus.Length)];
+        switch (random.Next(8))
+        {
+            case 0: // flip a few bytes
+            {
+                var d = (byte[])sample.Clone();
+                int flips = 1 + random.Next(4);
+                for (int i = 0; i < flips; i++) d[random.Next(d.Length)] ^= (byte)(1 + random.Next(255));
+                return d;
+            }
+            case 1: // flip single bits
+            {
+                var d = (byte[])sample.Clone();
+                int flips = 1 + random.Next(3);
+                for (int i = 0; i < flips; i++) d[random.Next(d.Length)] ^= (byte)(1 << random.Next(8));
+                return d;
+            }
+            case 2: // set a byte to an interesting value (counts, families, flags, limits)
+            {
+                var d = (byte[])sample.Clone();
+                d[random.Next(d.Length)] = InterestingBytes[random.Next(InterestingBytes.Length)];
+                return d;
+            }
+            case 3: // truncate
+                return sample[..random.Next(sample.Length)];
+            case 4: // extend
+            {
+                var tail = new byte[1 + random.Next(random.Next(2) == 0 ? 32 : 1500)];
+                random.NextBytes(tail);
+                return [.. sample, .. tail];
+            }
+            case 5: // another message's body under this header (type confusion)
+            {
+                var other = corpus[random.Next(corpus.Length)];
+                return [.. sample.AsSpan(0, Envelope.HeaderSize), .. other.AsSpan(Envelope.HeaderSize)];
+            }
+            case 6: // random bytes under a valid header
+            {
+                var d = new byte[random.Next(Envelope.HeaderSize, 400)];
+                random.NextBytes(d);
+                d[0] = Envelope.FirstByte;
+                d[1] = (byte)(1 + random.Next(8));
+                return d;
+            }
+            default: // pure noise, any length
+            {
+                var d = new byte[random.Next(0, 1600)];
+                random.NextBytes(d);
+                return d;
+            }
+        }
+    }
+
+    private sealed class FuzzStats
+    {
+        public int[] Accepted { get; } = new int[256];
+        public int[] Rejected { get; } = new int[256];
+        public int PayloadsAccepted { get; set; }
+        public int PayloadsRejected { get; set; }
+        public Dictionary<DropReason, int> Classified { get; } = [];
+    }
+
+    /// <summary>
+    /// What the overlay node does with a datagram, minus the protocol: classify, decode, slice the routed payload,
+    /// decode it. Anything accepted must re-encode to exactly the bytes received (the encoding is canonical).
+    /// </summary>
+    private static void Process(byte[] datagram, FuzzStats stats)
+    {
+        var reason = Envelope.Classify(datagram, out var type);
+        stats.Classified[reason] = stats.Classified.GetValueOrDefault(reason) + 1;
+        if (reason != DropReason.None) return;
+        var body = datagram.AsSpan(Envelope.HeaderSize);
+        byte[]? reencoded = null;
+        bool ok;
+        switch (type)
+        {
+            case MessageType.LinkRequest:
+                ok = LinkRequest.TryRead(body, out var req);
+                if (ok) reencoded = Reencode(req!.Size, req.TryWrite);
+                break;
+            case MessageType.LinkAccept:
+                ok = LinkAccept.TryRead(body, out var acc);
+                if (ok) reencoded = Reencode(acc!.Size, acc.TryWrite);
+                break;
+            case MessageType.Neighbors:
+                ok = Neighbors.TryRead(body, out var nb);
+                if (ok) reencoded = Reencode(nb!.Size, nb.TryWrite);
+                break;
+            case MessageType.Routed:
+                ok = Routed.TryRead(body, out var routed);
+                if (ok)
+                {
+                    var payload = datagram.AsSpan(Envelope.HeaderSize + routed.PayloadOffset, routed.PayloadLength);
+                    Assert.True(payload.SequenceEqual(body.Slice(routed.PayloadOffset, routed.PayloadLength)));
+                    var payloadCopy = payload.ToArray();
+                    reencoded = Reencode(Routed.SizeWith(payloadCopy.Length), (Span<byte> d, out int n) => routed.TryWrite(d, payloadCopy, out n));
+                    ProcessPayload(routed.PayloadType, payloadCopy, stats);
+                }
+                break;
+            default:
+                ok = AddressedMessage.TryRead(type, body, out var m);
+                if (ok) reencoded = Reencode(m.Size, m.TryWrite);
+                break;
+        }
+        if (ok)
+        {
+            stats.Accepted[(int)type]++;
+            Assert.Equal(datagram, reencoded);
+        }
+        else
+        {
+            stats.Rejected[(int)type]++;
+        }
+    }
+
+    private static void ProcessPayload(RoutedPayloadType type, byte[] payload, FuzzStats stats)
+    {
+        bool ok;
+        byte[]? reencoded = null;
+        switch (type)
+        {
+            case RoutedPayloadType.ConnectToMe:
+                ok = ConnectToMe.TryRead(payload, out var ctm);
+                if (ok) reencoded = Reencode(ctm!.Size, ctm.TryWrite);
+                break;
+            case RoutedPayloadType.Probe:
+                ok = Probe.TryRead(payload, out var probe);
+                if (ok)
+                {
+                    reencoded = new byte[Probe.Size];
+                    Assert.True(probe.TryWrite(reencoded));
+                }
+                break;
+            default:
+                return;
+        }
+        if (ok)
+        {
+            stats.PayloadsAccepted++;
+            Assert.Equal(payload, reencoded);
+        }
+        else
+        {
+            stats.PayloadsRejected++;
+        }
+    }
+
+    private static byte[] Reencode(int size, WireSamples.TryWriteFunc write)
+    {
+        var buffer = new byte[size];
+        Assert.True(write(buffer, out int n));
+        Assert.Equal(size, n);
+        return buffer;
+    }
+
+    [Fact]
+    public void Random_and_mutated_datagrams_never_throw()
+    {
+        const int Seed = 20260101;
+        const int Count = 200_000;
+        var corpus = WireSamples.ValidDatagrams().Select(s => s.Datagram).ToArray();
+        var random = new Random(Seed);
+        var stats = new FuzzStats();
+        for (int i = 0; i < Count; i++)
+        {
+            var datagram = Mutate(random, corpus);
+            try
+            {
+                Process(datagram, stats);
+            }
+            catch (Exception e) when (e is not Xunit.Sdk.XunitException)
+            {
+                Assert.Fail($"datagram {i} (seed {Seed}) threw {e.GetType().Name}: {e.Message}\n{Convert.ToHexString(datagram)}\n{e}");
+            }
+        }
+
+        // The mutations reached every decoder, both ways.
+        for (int t = 1; t <= 8; t++)
+        {
+            Assert.True(stats.Accepted[t] > 100, $"type {(MessageType)t}: only {stats.Accepted[t]} accepted");
+            Assert.True(stats.Rejected[t] > 100, $"type {(MessageType)t}: only {stats.Rejected[t]} rejected");
+        }
+        Assert.True(stats.PayloadsAccepted > 100);
+        Assert.True(stats.PayloadsRejected > 100);
+        foreach (var reason in new[] { DropReason.TooShort, DropReason.Oversize, DropReason.BadMagic, DropReason.WrongVersion, DropReason.UnknownType })
+        {
+            Assert.True(stats.Classified.GetValueOrDefault(reason) > 0, $"no datagram classified {reason}");
+        }
+    }
+}

@@ -1,0 +1,483 @@
+using System.Buffers.Binary;
+using System.Net;
+using Woven.Addressing;
+using Woven.Wire;
+
+namespace Woven.Core.Tests;
+
+/// <summary>Sample messages and encoding helpers shared by the wire tests.</summary>
+internal static class WireSamples
+{
+    public delegate bool TryWriteFunc(Span<byte> destination, out int written);
+
+    public static readonly byte[] Key = [.. Enumerable.Range(1, 32).Select(i => (byte)(i * 7))];
+
+    public static readonly RingAddress AddressA = new(0x0123456789abcdef, 0xfedcba9876543210, 0xdeadbeef);
+    public static readonly RingAddress AddressB = new(0xffffffffffffffff, 0, 1);
+
+    public static readonly IPEndPoint V4 = new(IPAddress.Parse("192.0.2.10"), 4500);
+    public static readonly IPEndPoint V4Max = new(IPAddress.Parse("255.255.255.255"), 65535);
+    public static readonly IPEndPoint V6 = new(IPAddress.Parse("2001:db8::1:2"), 51820);
+    public static readonly IPEndPoint V6Loopback = new(IPAddress.IPv6Loopback, 1);
+    public static readonly IPEndPoint V4Mapped = new(IPAddress.Parse("::ffff:198.51.100.7"), 443);
+
+    public static readonly IPEndPoint[] EightEndpoints =
+        [.. Enumerable.Range(0, 8).Select(i => i % 2 == 0
+            ? new IPEndPoint(new IPAddress(new byte[] { 10, 0, 0, (byte)(i + 1) }), 1000 + i)
+            : new IPEndPoint(IPAddress.Parse($"fd00::{i + 1}"), 2000 + i))];
+
+    public static readonly IPEndPoint[][] EndpointSets =
+    [
+        [],
+        [V4],
+        [V6],
+        [V4, V6, V4Mapped, V6Loopback, V4Max],
+        EightEndpoints,
+    ];
+
+    public static readonly ulong[] Tokens = [0, 1, 0x0102030405060708, ulong.MaxValue];
+
+    public static IEnumerable<LinkRoles> AllRoleCombinations() =>
+        Enumerable.Range(0, 16).Select(i => (LinkRoles)i);
+
+    /// <summary>
+    /// Encodes with <paramref name="write"/> and checks the encoder against its declared size: a larger
+    /// buffer gets exactly <paramref name="size"/> bytes, an exact one suffices, and every shorter one is refused.
+    /// </summary>
+    public static byte[] Encode(int size, TryWriteFunc write)
+    {
+        var big = Enumerable.Repeat((byte)0xEE, size + 16).ToArray();
+        Assert.True(write(big, out int written));
+        Assert.Equal(size, written);
+        Assert.All(big.Skip(size), b => Assert.Equal(0xEE, b));
+
+        var exact = new byte[size];
+        Assert.True(write(exact, out written));
+        Assert.Equal(size, written);
+        Assert.Equal(big.AsSpan(0, size).ToArray(), exact);
+
+        for (int shorter = 0; shorter < size; shorter++)
+        {
+            Assert.False(write(new byte[shorter], out _));
+        }
+        return exact;
+    }
+
+    public static byte[] Encode(LinkRequest m) => Encode(m.Size, m.TryWrite);
+
+    public static byte[] Encode(LinkAccept m) => Encode(m.Size, m.TryWrite);
+
+    public static byte[] Encode(AddressedMessage m) => Encode(m.Size, m.TryWrite);
+
+    public static byte[] Encode(Neighbors m) => Encode(m.Size, m.TryWrite);
+
+    public static byte[] Encode(ConnectToMe m) => Encode(m.Size, m.TryWrite);
+
+    public static byte[] Encode(Routed header, byte[] payload) =>
+        Encode(Routed.SizeWith(payload.Length), (Span<byte> d, out int n) => header.TryWrite(d, payload, out n));
+
+    public static byte[] Encode(Probe p)
+    {
+        var bytes = new byte[Probe.Size];
+        Assert.True(p.TryWrite(bytes));
+        for (int shorter = 0; shorter < Probe.Size; shorter++) Assert.False(p.TryWrite(new byte[shorter]));
+        return bytes;
+    }
+
+    /// <summary>Classifies a datagram, expecting it to pass, and returns its body.</summary>
+    public static byte[] Body(byte[] datagram, MessageType expected)
+    {
+        Assert.Equal(DropReason.None, Envelope.Classify(datagram, out var type));
+        Assert.Equal(expected, type);
+        Assert.Equal(0xD1, datagram[0]);
+        Assert.Equal((byte)expected, datagram[1]);
+        return datagram[Envelope.HeaderSize..];
+    }
+
+    public static Routed Header(RoutedPayloadType type, int payloadLength, RoutingMode mode = RoutingMode.Nearest, RoutedFlags flags = RoutedFlags.None, byte hops = 3, byte limit = Routed.DefaultHopLimit) =>
+        new(AddressA, AddressB, mode, flags, hops, limit, type, 0, payloadLength);
+
+    public static ConnectToMe SampleConnectToMe(IPEndPoint[]? endpoints = null) =>
+        new(Key, LinkRoles.Near | LinkRoles.FarOut, ConnectToMeFlags.Forwarded, 0x1122334455667788, endpoints ?? [V4, V6]);
+
+    public static IEnumerable<NeighborEntry[]> EntrySets()
+    {
+        yield return [];
+        yield return [new NeighborEntry(AddressA, V4)];
+        yield return [new NeighborEntry(AddressA, V6), new NeighborEntry(AddressB, V4Mapped)];
+        var random = new Random(21);
+        yield return [.. Enumerable.Range(0, Neighbors.MaxEntries).Select(i =>
+            new NeighborEntry(RingAddress.Random(random), i % 3 == 0 ? V6 : new IPEndPoint(new IPAddress(new byte[] { 203, 0, 113, (byte)i }), 30000 + i)))];
+    }
+
+    /// <summary>One valid datagram of every kind, with a name for messages.</summary>
+    public static IEnumerable<(string Name, byte[] Datagram)> ValidDatagrams()
+    {
+        foreach (var eps in EndpointSets)
+        {
+            yield return ($"LinkRequest/{eps.Length}", Encode(new LinkRequest(Key, LinkRoles.Near | LinkRoles.Leaf, 42, eps)));
+            yield return ($"LinkAccept/{eps.Length}", Encode(new LinkAccept(Key, LinkRoles.FarIn, 43, V4, eps)));
+        }
+        yield return ("LinkAccept/observed-v6", Encode(new LinkAccept(Key, LinkRoles.FarOut, 44, V6, [V4])));
+        foreach (var type in new[] { MessageType.Ping, MessageType.Pong, MessageType.Leave, MessageType.Close })
+        {
+            yield return (type.ToString(), Encode(new AddressedMessage(type, AddressA, AddressedMessage.HasNonce(type) ? 0x0A0B0C0D0E0F1011UL : 0)));
+        }
+        foreach (var entries in EntrySets())
+        {
+            yield return ($"Neighbors/{entries.Length}", Encode(new Neighbors(AddressA, NeighborsFlags.None, entries)));
+            yield return ($"Neighbors/{entries.Length}/reply", Encode(new Neighbors(AddressB, NeighborsFlags.Reply, entries)));
+        }
+        foreach (var (name, payload, type) in ValidPayloads())
+        {
+            yield return ($"Routed/{name}", Encode(Header(type, payload.Length), payload));
+        }
+        yield return ("Routed/exact-exclude", Encode(Header(RoutedPayloadType.Data, 0, RoutingMode.Exact, RoutedFlags.ExcludeOrigin, 0, 8), []));
+    }
+
+    /// <summary>Valid routed payloads with the type that carries them.</summary>
+    public static IEnumerable<(string Name, byte[] Payload, RoutedPayloadType Type)> ValidPayloads()
+    {
+        yield return ("ConnectToMe/1", Encode(SampleConnectToMe([V4])), RoutedPayloadType.ConnectToMe);
+        yield return ("ConnectToMe/2", Encode(SampleConnectToMe()), RoutedPayloadType.ConnectToMe);
+        yield return ("ConnectToMe/8", Encode(SampleConnectToMe(EightEndpoints)), RoutedPayloadType.ConnectToMe);
+        yield return ("Probe", Encode(new Probe(0x0102030405060708, -5)), RoutedPayloadType.Probe);
+        yield return ("Data/0", [], RoutedPayloadType.Data);
+        yield return ("Data/5", [1, 2, 3, 4, 5], RoutedPayloadType.Data);
+    }
+}
+
+public class WireRoundTripTests
+{
+    private static void AssertEndpoints(IPEndPoint[] expected, IPEndPoint[] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.Equal(expected[i], actual[i]);
+            Assert.Equal(expected[i].AddressFamily, actual[i].AddressFamily);
+        }
+    }
+
+    [Fact]
+    public void LinkRequest_round_trips()
+    {
+        foreach (var eps in WireSamples.EndpointSets)
+        {
+            foreach (var roles in WireSamples.AllRoleCombinations())
+            {
+                foreach (var token in WireSamples.Tokens)
+                {
+                    var m = new LinkRequest(WireSamples.Key, roles, token, eps);
+                    var datagram = WireSamples.Encode(m);
+                    var body = WireSamples.Body(datagram, MessageType.LinkRequest);
+                    Assert.True(LinkRequest.TryRead(body, out var decoded));
+                    Assert.NotNull(decoded);
+                    Assert.Equal(m.PublicKey, decoded.PublicKey);
+                    Assert.Equal(roles, decoded.Roles);
+                    Assert.Equal(token, decoded.Token);
+                    AssertEndpoints(eps, decoded.Endpoints);
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void LinkAccept_round_trips()
+    {
+        foreach (var eps in WireSamples.EndpointSets)
+        {
+            foreach (var observed in new[] { WireSamples.V4, WireSamples.V6, WireSamples.V4Mapped, WireSamples.V4Max })
+            {
+                foreach (var roles in WireSamples.AllRoleCombinations())
+                {
+                    foreach (var token in WireSamples.Tokens)
+                    {
+                        var m = new LinkAccept(WireSamples.Key, roles, token, observed, eps);
+                        var body = WireSamples.Body(WireSamples.Encode(m), MessageType.LinkAccept);
+                        Assert.True(LinkAccept.TryRead(body, out var decoded));
+                        Assert.NotNull(decoded);
+                        Assert.Equal(m.PublicKey, decoded.PublicKey);
+                        Assert.Equal(roles, decoded.Roles);
+                        Assert.Equal(token, decoded.Token);
+                        Assert.Equal(observed, decoded.Observed);
+                        Assert.Equal(observed.AddressFamily, decoded.Observed.AddressFamily);
+                        AssertEndpoints(eps, decoded.Endpoints);
+                    }
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(MessageType.Ping, 30)]
+    [InlineData(MessageType.Pong, 30)]
+    [InlineData(MessageType.Leave, 22)]
+    [InlineData(MessageType.Close, 22)]
+    public void AddressedMessage_round_trips(MessageType type, int expectedSize)
+    {
+        bool nonce = type is MessageType.Ping or MessageType.Pong;
+        Assert.Equal(nonce, AddressedMessage.HasNonce(type));
+        var random = new Random(31);
+        foreach (var sender in new[] { RingAddress.Zero, WireSamples.AddressA, WireSamples.AddressB, RingAddress.Random(random) })
+        {
+            foreach (var n in WireSamples.Tokens)
+            {
+                var m = new AddressedMessage(type, sender, nonce ? n : 0);
+                var datagram = WireSamples.Encode(m);
+                Assert.Equal(expectedSize, datagram.Length);
+                var body = WireSamples.Body(datagram, type);
+                Assert.True(AddressedMessage.TryRead(type, body, out var decoded));
+                Assert.Equal(m, decoded);
+                Assert.Equal(type, decoded.Type);
+                Assert.Equal(sender, decoded.Sender);
+                Assert.Equal(nonce ? n : 0, decoded.Nonce);
+            }
+        }
+    }
+
+    [Fact]
+    public void AddressedMessage_without_nonce_does_not_write_one()
+    {
+        var m = new AddressedMessage(MessageType.Leave, WireSamples.AddressA, 12345);
+        var datagram = WireSamples.Encode(m);
+        Assert.Equal(22, datagram.Length);
+        Assert.True(AddressedMessage.TryRead(MessageType.Leave, datagram.AsSpan(2), out var decoded));
+        Assert.Equal(0UL, decoded.Nonce);
+    }
+
+    [Fact]
+    public void Neighbors_round_trip_with_and_without_reply_flag()
+    {
+        foreach (var entries in WireSamples.EntrySets())
+        {
+            foreach (var flags in new[] { NeighborsFlags.None, NeighborsFlags.Reply })
+            {
+                var m = new Neighbors(WireSamples.AddressA, flags, entries);
+                var body = WireSamples.Body(WireSamples.Encode(m), MessageType.Neighbors);
+                Assert.True(Neighbors.TryRead(body, out var decoded));
+                Assert.NotNull(decoded);
+                Assert.Equal(WireSamples.AddressA, decoded.Sender);
+                Assert.Equal(flags, decoded.Flags);
+                Assert.Equal(entries.Length, decoded.Entries.Length);
+                for (int i = 0; i < entries.Length; i++)
+                {
+                    Assert.Equal(entries[i].Address, decoded.Entries[i].Address);
+                    Assert.Equal(entries[i].Endpoint, decoded.Entries[i].Endpoint);
+                    Assert.Equal(entries[i], decoded.Entries[i]);
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void Routed_round_trips_header_and_payload()
+    {
+        var random = new Random(41);
+        int[] lengths = [0, 1, 16, 300, Routed.MaxPayload];
+        foreach (var mode in new[] { RoutingMode.Exact, RoutingMode.Nearest })
+        {
+            foreach (var flags in new[] { RoutedFlags.None, RoutedFlags.ExcludeOrigin })
+            {
+                foreach (var type in new[] { RoutedPayloadType.ConnectToMe, RoutedPayloadType.Probe, RoutedPayloadType.Data })
+                {
+                    foreach (var (hops, limit) in new (byte, byte)[] { (0, 64), (63, 64), (64, 64), (0, 0), (200, 255) })
+                    {
+                        foreach (int length in lengths)
+                        {
+                            var payload = new byte[length];
+                            random.NextBytes(payload);
+                            var src = RingAddress.Random(random);
+                            var dst = RingAddress.Random(random);
+                            var header = new Routed(src, dst, mode, flags, hops, limit, type, 0, length);
+                            var datagram = WireSamples.Encode(header, payload);
+                            Assert.Equal(Routed.SizeWith(length), datagram.Length);
+                            Assert.Equal(hops, datagram[Routed.HopsOffsetInDatagram]);
+                            var body = WireSamples.Body(datagram, MessageType.Routed);
+                            Assert.True(Routed.TryRead(body, out var decoded));
+                            Assert.Equal(src, decoded.Source);
+                            Assert.Equal(dst, decoded.Destination);
+                            Assert.Equal(mode, decoded.Mode);
+                            Assert.Equal(flags, decoded.Flags);
+                            Assert.Equal(hops, decoded.Hops);
+                            Assert.Equal(limit, decoded.HopLimit);
+                            Assert.Equal(type, decoded.PayloadType);
+                            Assert.Equal(Routed.HeaderSize, decoded.PayloadOffset);
+                            Assert.Equal(length, decoded.PayloadLength);
+                            Assert.Equal(payload, body.AsSpan(decoded.PayloadOffset, decoded.PayloadLength).ToArray());
+                            // The same slice taken the way the node does it, from the whole datagram.
+                            Assert.Equal(payload, datagram.AsSpan(Envelope.HeaderSize + decoded.PayloadOffset, decoded.PayloadLength).ToArray());
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void Routed_with_the_largest_payload_fills_exactly_one_datagram()
+    {
+        Assert.Equal(Envelope.MaxDatagramSize, Routed.SizeWith(Routed.MaxPayload));
+        Assert.Equal(47, Routed.HeaderSize);
+        Assert.Equal(1423, Routed.MaxPayload);
+        var header = WireSamples.Header(RoutedPayloadType.Data, Routed.MaxPayload + 1);
+        var big = new byte[4096];
+        Assert.False(header.TryWrite(big, new byte[Routed.MaxPayload + 1], out int written));
+        Assert.Equal(0, written);
+    }
+
+    [Fact]
+    public void Routed_hop_count_can_be_patched_in_place()
+    {
+        var payload = new byte[] { 9, 8, 7 };
+        var datagram = WireSamples.Encode(WireSamples.Header(RoutedPayloadType.Data, 3, hops: 4, limit: 10), payload);
+        datagram[Routed.HopsOffsetInDatagram] = 5;
+        Assert.True(Routed.TryRead(datagram.AsSpan(Envelope.HeaderSize), out var decoded));
+        Assert.Equal(5, decoded.Hops);
+        Assert.Equal(10, decoded.HopLimit);
+        Assert.Equal(WireSamples.AddressA, decoded.Source);
+        Assert.Equal(WireSamples.AddressB, decoded.Destination);
+    }
+
+    [Fact]
+    public void ConnectToMe_round_trips_inside_a_routed_message()
+    {
+        foreach (var eps in WireSamples.EndpointSets.Where(e => e.Length > 0))
+        {
+            foreach (var roles in WireSamples.AllRoleCombinations())
+            {
+                foreach (var flags in new[] { ConnectToMeFlags.None, ConnectToMeFlags.Forwarded })
+                {
+                    foreach (var token in WireSamples.Tokens)
+                    {
+                        var ctm = new ConnectToMe(WireSamples.Key, roles, flags, token, eps);
+                        var payload = WireSamples.Encode(ctm);
+                        var datagram = WireSamples.Encode(WireSamples.Header(RoutedPayloadType.ConnectToMe, payload.Length, flags: RoutedFlags.ExcludeOrigin), payload);
+                        var body = WireSamples.Body(datagram, MessageType.Routed);
+                        Assert.True(Routed.TryRead(body, out var header));
+                        Assert.Equal(RoutedPayloadType.ConnectToMe, header.PayloadType);
+                        Assert.Equal(RoutedFlags.ExcludeOrigin, header.Flags);
+                        var slice = body.AsSpan(header.PayloadOffset, header.PayloadLength);
+                        Assert.True(ConnectToMe.TryRead(slice, out var decoded));
+                        Assert.NotNull(decoded);
+                        Assert.Equal(ctm.PublicKey, decoded.PublicKey);
+                        Assert.Equal(roles, decoded.Roles);
+                        Assert.Equal(flags, decoded.Flags);
+                        Assert.Equal(token, decoded.Token);
+                        AssertEndpoints(eps, decoded.Endpoints);
+                    }
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void Probe_round_trips_inside_a_routed_message()
+    {
+        var probes = new[]
+        {
+            new Probe(0, 0),
+            new Probe(1, 1),
+            new Probe(ulong.MaxValue, long.MaxValue),
+            new Probe(0x8000000000000000, long.MinValue),
+            new Probe(0x0102030405060708, -1),
+        };
+        foreach (var p in probes)
+        {
+            var payload = WireSamples.Encode(p);
+            Assert.Equal(Probe.Size, payload.Length);
+            var datagram = WireSamples.Encode(WireSamples.Header(RoutedPayloadType.Probe, payload.Length, RoutingMode.Exact), payload);
+            var body = WireSamples.Body(datagram, MessageType.Routed);
+            Assert.True(Routed.TryRead(body, out var header));
+            Assert.Equal(RoutedPayloadType.Probe, header.PayloadType);
+            Assert.Equal(Probe.Size, header.PayloadLength);
+            Assert.True(Probe.TryRead(body.AsSpan(header.PayloadOffset, header.PayloadLength), out var decoded));
+            Assert.Equal(p, decoded);
+            Assert.Equal(p.Id, decoded.Id);
+            Assert.Equal(p.SentTimestamp, decoded.SentTimestamp);
+        }
+    }
+
+    [Fact]
+    public void EndpointList_with_IPv4_and_IPv6_round_trips_through_every_message_that_carries_one()
+    {
+        IPEndPoint[] mixed =
+        [
+            new(IPAddress.Parse("0.0.0.1"), 1),
+            new(IPAddress.Parse("100.64.0.1"), 65535),
+            new(IPAddress.Parse("::1"), 7),
+            new(IPAddress.Parse("fe80::1234:5678:9abc:def0"), 5000),
+            new(IPAddress.Parse("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), 65535),
+            new(IPAddress.Parse("::ffff:10.1.2.3"), 80),
+        ];
+        var req = new LinkRequest(WireSamples.Key, LinkRoles.None, 1, mixed);
+        Assert.True(LinkRequest.TryRead(WireSamples.Body(WireSamples.Encode(req), MessageType.LinkRequest), out var r));
+        AssertEndpoints(mixed, r!.Endpoints);
+        var acc = new LinkAccept(WireSamples.Key, LinkRoles.None, 1, mixed[3], mixed);
+        Assert.True(LinkAccept.TryRead(WireSamples.Body(WireSamples.Encode(acc), MessageType.LinkAccept), out var a));
+        AssertEndpoints(mixed, a!.Endpoints);
+        Assert.Equal(mixed[3], a.Observed);
+        var ctm = new ConnectToMe(WireSamples.Key, LinkRoles.Near, ConnectToMeFlags.None, 1, mixed);
+        Assert.True(ConnectToMe.TryRead(WireSamples.Encode(ctm), out var c));
+        AssertEndpoints(mixed, c!.Endpoints);
+        Assert.Equal(1 + 2 * 7 + 4 * 19, EndpointList.Size(mixed));
+    }
+
+    [Fact]
+    public void Golden_bytes_match_the_documented_layout()
+    {
+        // Endpoint encoding: family, address, port, big-endian.
+        var req = new LinkRequest(new byte[32], LinkRoles.Leaf, 0x0102030405060708, [WireSamples.V4, new IPEndPoint(IPAddress.Parse("2001:db8::1"), 0x1234)]);
+        var d = WireSamples.Encode(req);
+        Assert.Equal(2 + 32 + 1 + 8 + 1 + 7 + 19, d.Length);
+        Assert.Equal("D101", Convert.ToHexString(d, 0, 2));
+        Assert.All(d.Skip(2).Take(32), b => Assert.Equal(0, b));
+        Assert.Equal(0x01, d[34]);
+        Assert.Equal("0102030405060708", Convert.ToHexString(d, 35, 8));
+        Assert.Equal(2, d[43]);
+        Assert.Equal("04C000020A1194", Convert.ToHexString(d, 44, 7));
+        Assert.Equal("0620010DB8000000000000000000000001" + "1234", Convert.ToHexString(d, 51, 19));
+
+        var ping = WireSamples.Encode(new AddressedMessage(MessageType.Ping, WireSamples.AddressA, 0x1122334455667788));
+        Assert.Equal("D103" + "0123456789ABCDEFFEDCBA9876543210DEADBEEF" + "1122334455667788", Convert.ToHexString(ping));
+
+        var close = WireSamples.Encode(new AddressedMessage(MessageType.Close, WireSamples.AddressB, 0));
+        Assert.Equal("D107" + "FFFFFFFFFFFFFFFF0000000000000000" + "00000001", Convert.ToHexString(close));
+
+        var nb = WireSamples.Encode(new Neighbors(WireSamples.AddressB, NeighborsFlags.Reply, [new NeighborEntry(WireSamples.AddressA, WireSamples.V4)]));
+        Assert.Equal("D105" + "FFFFFFFFFFFFFFFF000000000000000000000001" + "01" + "01" + "0123456789ABCDEFFEDCBA9876543210DEADBEEF" + "04C000020A1194", Convert.ToHexString(nb));
+
+        var routed = WireSamples.Encode(new Routed(WireSamples.AddressA, WireSamples.AddressB, RoutingMode.Nearest, RoutedFlags.ExcludeOrigin, 2, 64, RoutedPayloadType.Data, 0, 3), [0xAA, 0xBB, 0xCC]);
+        Assert.Equal("D108" + "0123456789ABCDEFFEDCBA9876543210DEADBEEF" + "FFFFFFFFFFFFFFFF000000000000000000000001" + "02" + "01" + "02" + "40" + "03" + "0003" + "AABBCC", Convert.ToHexString(routed));
+        Assert.Equal(3, BinaryPrimitives.ReadUInt16BigEndian(routed.AsSpan(Envelope.HeaderSize + Routed.HeaderSize - 2)));
+
+        var probe = WireSamples.Encode(new Probe(1, -2));
+        Assert.Equal("0000000000000001" + "FFFFFFFFFFFFFFFE", Convert.ToHexString(probe));
+    }
+
+    [Fact]
+    public void Every_sample_datagram_fits_the_size_limit_and_classifies()
+    {
+        foreach (var (name, datagram) in WireSamples.ValidDatagrams())
+        {
+            Assert.True(datagram.Length <= Envelope.MaxDatagramSize, name);
+            Assert.Equal(DropReason.None, Envelope.Classify(datagram, out _));
+        }
+    }
+
+    [Fact]
+    public void Role_mirroring_swaps_far_out_and_far_in_and_keeps_leaf_and_near()
+    {
+        Assert.Equal(LinkRoles.None, LinkRoles.None.Mirror());
+        Assert.Equal(LinkRoles.Leaf, LinkRoles.Leaf.Mirror());
+        Assert.Equal(LinkRoles.Near, LinkRoles.Near.Mirror());
+        Assert.Equal(LinkRoles.FarIn, LinkRoles.FarOut.Mirror());
+        Assert.Equal(LinkRoles.FarOut, LinkRoles.FarIn.Mirror());
+        foreach (var roles in WireSamples.AllRoleCombinations())
+        {
+            Assert.Equal(roles, roles.Mirror().Mirror());
+            Assert.Equal(roles & (LinkRoles.Leaf | LinkRoles.Near), roles.Mirror() & (LinkRoles.Leaf | LinkRoles.Near));
+        }
+        Assert.Equal(LinkRoles.Near | LinkRoles.FarIn, ((LinkRoles)0xF0 | LinkRoles.Near | LinkRoles.FarOut).Mirror());
+    }
+}

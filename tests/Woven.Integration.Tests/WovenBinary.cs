@@ -1,0 +1,48 @@
+using System.Diagnostics;
+
+namespace Woven.Integration.Tests;
+
+/// <summary>Finds the built woven executable and runs it as a user would.</summary>
+internal static class WovenBinary
+{
+    /// <summary>$WOVEN_BIN, else the Release (then Debug) build of src/Woven.Cli found above the test directory.</summary>
+    public static string Path { get; } = Find();
+
+    private static string Find()
+    {
+        var env = Environment.GetEnvironmentVariable("WOVEN_BIN");
+        if (!string.IsNullOrEmpty(env) && File.Exists(env)) return env;
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            foreach (var config in new[] { "Release", "Debug" })
+            {
+                var candidate = System.IO.Path.Combine(dir.FullName, "src", "Woven.Cli", "bin", config, "net10.0", "woven");
+                if (File.Exists(candidate)) return candidate;
+            }
+        }
+        throw new FileNotFoundException("woven executable not found: build src/Woven.Cli or set WOVEN_BIN");
+    }
+
+    public sealed record Result(int ExitCode, string Stdout, string Stderr);
+
+    /// <summary>Runs woven with arguments to completion (bounded by <paramref name="timeout"/>).</summary>
+    public static async Task<Result> RunAsync(TimeSpan timeout, params string[] args)
+    {
+        var psi = new ProcessStartInfo(Path) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var process = Process.Start(psi)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill();
+            throw new TimeoutException($"woven {string.Join(' ', args)} did not finish within {timeout}");
+        }
+        return new Result(process.ExitCode, await stdout, await stderr);
+    }
+}
