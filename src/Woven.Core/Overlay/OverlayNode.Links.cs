@@ -153,11 +153,8 @@ public sealed partial class OverlayNode
     private DropReason OnAddressed(IPEndPoint from, AddressedMessage message)
     {
         var c = KnownSender(message.Sender, from);
-        if (c is null)
-        {
-            // A ping from an endpoint we lost track of: answer nothing, but a Close lets it forget us quickly.
-            return DropReason.UnknownPeer;
-        }
+        // Nothing is answered to a stranger: no reflection, no amplification, no state.
+        if (c is null) return DropReason.UnknownPeer;
         long now = _time.GetTimestamp();
         c.LastHeard = now;
         switch (message.Type)
