@@ -28,16 +28,21 @@ public sealed partial class OverlayNode : IDisposable
     private readonly Dictionary<IPEndPoint, Connection> _byEndpoint = [];
     private readonly List<IPEndPoint> _endpoints = [];
     private readonly List<IPEndPoint> _bootstraps = [];
-    private readonly byte[] _sendBuffer = new byte[Envelope.MaxDatagramSize];
-    private readonly byte[] _payloadBuffer = new byte[Routed.MaxPayload];
+    private readonly byte[] _sendBuffer;
+    private readonly byte[] _payloadBuffer;
     private readonly OverlayCounters _counters = new();
     private readonly long _frequency;
     private ITimer? _timer;
     private bool _started;
     private bool _stopped;
 
-    public OverlayNode(OverlayOptions options, NodeIdentity identity, IDatagramSocket socket, TimeProvider time, Random random, IEnumerable<IPEndPoint>? advertisedEndpoints = null)
+    /// <param name="buffers">Encoding scratch space; share one only among nodes driven by the same thread.</param>
+    public OverlayNode(OverlayOptions options, NodeIdentity identity, IDatagramSocket socket, TimeProvider time, Random random,
+        IEnumerable<IPEndPoint>? advertisedEndpoints = null, WireBuffers? buffers = null)
     {
+        buffers ??= new WireBuffers();
+        _sendBuffer = buffers.Datagram;
+        _payloadBuffer = buffers.Payload;
         var errors = options.Validate();
         if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors), nameof(options));
         _options = options;

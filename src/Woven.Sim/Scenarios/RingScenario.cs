@@ -25,6 +25,7 @@ public sealed partial class RingScenario
     private readonly List<SimNode> _nodes = [];
     private readonly Dictionary<ulong, ProbeRecord> _probes = [];
     private readonly IProgress<string>? _progress;
+    private readonly WireBuffers _buffers = new();
     private ulong _nextProbe = 1;
     private string _phase = "";
 
@@ -145,7 +146,7 @@ public sealed partial class RingScenario
         var identity = NodeIdentity.FromPublicKeyOnly(key);
         var endpoint = new IPEndPoint(SimNetwork.HostAddress(index), Port);
         var socket = _network.Bind(endpoint);
-        var overlay = new OverlayNode(_options.Overlay, identity, socket, _loop, new Random(_random.Next()));
+        var overlay = new OverlayNode(_options.Overlay, identity, socket, _loop, new Random(_random.Next()), buffers: _buffers);
         var node = new SimNode(index, overlay, endpoint);
         overlay.Delivered = (in Routed header, ReadOnlySpan<byte> payload) => OnDelivered(node, header, payload);
         return node;
