@@ -45,8 +45,13 @@ public sealed class WovenNode : IAsyncDisposable
         Identity = State.LoadOrCreateIdentity();
         _control = new ControlServer(State.ControlSocket, this, _loggers);
         await _control.CheckNotRunningAsync(cancellationToken);
-        _socket = new UdpNetwork().Bind(_options.Listen);
-        var advertised = AdvertisedEndpoints(_socket.LocalEndPoint);
+        var udp = (UdpDatagramSocket)new UdpNetwork().Bind(_options.Listen);
+        var dual = new DualTransportSocket(udp, listenTcp: true);
+        _socket = dual;
+        var advertised = AdvertisedEndpoints(_socket.LocalEndPoint).ToList();
+        // TCP candidates after the UDP ones: peers in sites that block UDP reach this node through them.
+        if (dual.ListeningTcp) advertised.AddRange(advertised.Take(2).Select(e => (IPEndPoint)TcpEndPoint.From(e)).ToList());
+        _options.Overlay.TcpFallback = true;
         Overlay = new OverlayNode(_options.Overlay, Identity, _socket, TimeProvider.System, new Random(RandomNumberGenerator.GetInt32(int.MaxValue)), advertised);
         Overlay.Start(_options.Bootstraps);
         await _control.StartAsync(cancellationToken);
@@ -66,14 +71,14 @@ public sealed class WovenNode : IAsyncDisposable
             .Select(u => u.Address)
             .Where(a => a.AddressFamily == AddressFamily.InterNetwork)
             .ToList();
-        var chosen = addresses.Where(a => !IPAddress.IsLoopback(a)).Take(4).ToList();
+        var chosen = addresses.Where(a => !IPAddress.IsLoopback(a)).Take(2).ToList();
         if (chosen.Count == 0) chosen = addresses.Take(1).ToList();
         if (chosen.Count == 0) chosen = [IPAddress.Loopback];
         return chosen.Select(a => new IPEndPoint(a, bound.Port)).ToList();
     }
 
     public TransportDocument TransportStatus() =>
-        _socket is UdpDatagramSocket udp ? new TransportDocument(udp.HandlerFaults, udp.SendErrors) : new TransportDocument(0, 0);
+        _socket is DualTransportSocket s ? new TransportDocument(s.HandlerFaults, s.SendErrors, s.TcpFramesIn, s.TcpFramesOut) : new TransportDocument(0, 0, 0, 0);
 
     public async ValueTask DisposeAsync()
     {

@@ -17,8 +17,24 @@ public sealed class Connection
 
     public RingAddress Address { get; }
 
-    /// <summary>Where datagrams for this peer go.</summary>
+    /// <summary>Where datagrams for this peer go when the path is direct; for a relayed link, the peer's best known candidate.</summary>
     public IPEndPoint Endpoint { get; internal set; }
+
+    /// <summary>The link is carried through <see cref="Relay"/> because no direct path could be opened.</summary>
+    public bool IsRelayed { get; internal set; }
+
+    /// <summary>The node that carries a relayed link (IPOP's tunnel edge).</summary>
+    public RingAddress Relay { get; internal set; }
+
+    /// <summary>Nodes linked to both ends that can carry the link, best first.</summary>
+    internal List<RingAddress>? RelayOptions { get; set; }
+
+    /// <summary>The endpoints the peer advertised: where checks go when the path has to be opened again.</summary>
+    internal IPEndPoint[] Candidates { get; set; } = [];
+
+    internal long LastRepair { get; set; }
+
+    internal long LastUpgrade { get; set; }
 
     /// <summary>Why the link was made. Whether it is near now is <see cref="IsNear"/>, computed from the table.</summary>
     public LinkRoles Roles { get; internal set; }
@@ -51,5 +67,6 @@ public sealed class Connection
     /// </summary>
     public bool IsRoutable => (Roles & (LinkRoles.Near | LinkRoles.FarOut | LinkRoles.FarIn)) != 0;
 
-    public override string ToString() => $"{Address.ToShortString()}@{Endpoint} {Roles}{(IsNear ? " near" : "")}";
+    public override string ToString() =>
+        $"{Address.ToShortString()}@{(IsRelayed ? "via " + Relay.ToShortString() : Endpoint.ToString())} {Roles}{(IsNear ? " near" : "")}";
 }

@@ -6,13 +6,31 @@ namespace Woven.Overlay;
 
 public sealed partial class OverlayNode
 {
-    /// <summary>A link request sent and not yet answered.</summary>
+    /// <summary>Where an incoming datagram came from: straight from an endpoint, or through a relay on behalf of a node.</summary>
+    private readonly record struct PacketSource(IPEndPoint? Endpoint, RingAddress RelayedFrom, RingAddress Via)
+    {
+        public bool IsRelayed => Endpoint is null;
+
+        public static PacketSource Direct(IPEndPoint endpoint) => new(endpoint, default, default);
+
+        public static PacketSource Relayed(RingAddress from, RingAddress via) => new(null, from, via);
+    }
+
+    /// <summary>
+    /// A link being opened: connectivity checks (link requests) go to every candidate endpoint on each attempt; after
+    /// <see cref="OverlayOptions.LinkAttempts"/> direct attempts the request goes through a relay if one is known.
+    /// </summary>
     private sealed class PendingLink
     {
         public required ulong Token { get; init; }
-        public required IPEndPoint[] Endpoints { get; init; }
+        public required IPEndPoint[] Endpoints { get; set; }
         public required LinkRoles Roles { get; init; }
         public RingAddress? Expected { get; init; }
+        /// <summary>Where to send the intent so the peer punches too: a node linked to the peer (null: route to the peer).</summary>
+        public RingAddress? IntentVia { get; init; }
+        public List<RingAddress> Relays { get; } = [];
+        public bool IntentSent { get; set; }
+        public bool DirectOnly { get; init; }
         public int Attempts { get; set; }
         public long NextAttempt { get; set; }
     }
@@ -24,17 +42,35 @@ public sealed partial class OverlayNode
     private void JoinThroughBootstraps()
     {
         if (_bootstraps.Count == 0) return;
-        StartLink(null, [.. _bootstraps], LinkRoles.Leaf, NewToken());
+        var candidates = _options.TcpFallback ? _bootstraps.Concat(_bootstraps.Select(b => (IPEndPoint)Transport.TcpEndPoint.From(b))) : _bootstraps;
+        StartLink(null, [.. candidates], LinkRoles.Leaf, NewToken());
     }
 
-    /// <summary>Sends a link request to every candidate endpoint and keeps retrying until one answers.</summary>
-    private void StartLink(RingAddress? expected, IPEndPoint[] endpoints, LinkRoles roles, ulong token)
+    /// <summary>
+    /// Opens a link: checks to every candidate now; if the peer's address is known, an intent through the overlay
+    /// (or through <paramref name="intentVia"/>) asks it to check towards us at the same time, which is what opens
+    /// both NATs. Relays are the fallback when no direct path forms.
+    /// </summary>
+    private PendingLink? StartLink(RingAddress? expected, IPEndPoint[] endpoints, LinkRoles roles, ulong token,
+        RingAddress? intentVia = null, IEnumerable<RingAddress>? relays = null, bool directOnly = false)
     {
-        if (endpoints.Length == 0 || _pendingLinks.ContainsKey(token)) return;
-        if (expected is { } e && e == Address) return;
-        var pending = new PendingLink { Token = token, Endpoints = endpoints, Roles = roles, Expected = expected };
+        if (_pendingLinks.ContainsKey(token)) return null;
+        if (expected is { } e && e == Address) return null;
+        if (endpoints.Length == 0 && expected is null) return null;
+        var pending = new PendingLink { Token = token, Endpoints = endpoints, Roles = roles, Expected = expected, IntentVia = intentVia, DirectOnly = directOnly };
+        if (relays is not null) AddRelays(pending, relays);
+        if (intentVia is { } v) AddRelays(pending, [v]);
         _pendingLinks[token] = pending;
-        SendLinkRequest(pending);
+        SendLinkAttempt(pending);
+        return pending;
+    }
+
+    private void AddRelays(PendingLink pending, IEnumerable<RingAddress> relays)
+    {
+        foreach (var r in relays)
+        {
+            if (r != Address && r != pending.Expected && !pending.Relays.Contains(r)) pending.Relays.Add(r);
+        }
     }
 
     private bool IsLinking(RingAddress address)
@@ -46,58 +82,130 @@ public sealed partial class OverlayNode
         return false;
     }
 
-    private void SendLinkRequest(PendingLink pending)
+    private void SendLinkAttempt(PendingLink pending)
     {
         pending.Attempts++;
-        pending.NextAttempt = _time.GetTimestamp() + _linkRetry;
+        long now = _time.GetTimestamp();
+        // The first retry comes soon: it is when the intent goes out if the plain request was not answered.
+        pending.NextAttempt = now + (pending.Attempts == 1 ? _linkRetry / 2 : _linkRetry);
         var request = new LinkRequest(_identity.PublicKey, pending.Roles, pending.Token, AdvertisedEndpoints());
         if (!request.TryWrite(_sendBuffer, out int n)) return;
-        foreach (var ep in pending.Endpoints) SendRaw(ep, _sendBuffer.AsSpan(0, n), maintenance: true);
+        if (pending.Attempts <= _options.LinkAttempts || pending.Relays.Count == 0 || pending.DirectOnly)
+        {
+            foreach (var ep in pending.Endpoints) SendRaw(ep, _sendBuffer.AsSpan(0, n), maintenance: true);
+            if (pending.Attempts == 2 && pending.Expected is { } peer && !pending.IntentSent)
+            {
+                pending.IntentSent = true;
+                SendIntent(peer, pending.Roles, pending.Token, LinkIntentFlags.None, pending.IntentVia);
+            }
+            return;
+        }
+        // No direct path: the same request through a relay linked to both of us, the best one first.
+        var relay = ChooseRelay(pending.Relays, pending.Attempts - _options.LinkAttempts - 1);
+        if (relay is { } r) SendTunneled(r, pending.Expected!.Value, _sendBuffer.AsSpan(0, n), maintenance: true);
+    }
+
+    /// <summary>Of the relay candidates, those this node is linked to directly, by round-trip time; rotates with <paramref name="attempt"/>.</summary>
+    private RingAddress? ChooseRelay(List<RingAddress> candidates, int attempt)
+    {
+        var usable = candidates
+            .Select(a => _table.TryGetValue(a, out var c) && !c.IsRelayed ? c : null)
+            .Where(c => c is not null)
+            .OrderBy(c => c!.RttMs < 0 ? double.MaxValue : c.RttMs)
+            .ToList();
+        if (usable.Count == 0) return candidates.Count > 0 ? candidates[attempt % candidates.Count] : null;
+        return usable[attempt % usable.Count]!.Address;
     }
 
     private IPEndPoint[] AdvertisedEndpoints() => [.. _endpoints];
 
-    private DropReason OnLinkRequest(IPEndPoint from, LinkRequest request)
+    /// <summary>Addresses of peers linked directly: the relays this node can offer for a link.</summary>
+    private RingAddress[] OfferedRelays()
+    {
+        var list = new List<RingAddress>(LinkIntent.MaxRelays);
+        foreach (var c in _table.Values.Where(c => !c.IsRelayed).OrderBy(c => c.RttMs < 0 ? double.MaxValue : c.RttMs))
+        {
+            if (list.Count == LinkIntent.MaxRelays) break;
+            list.Add(c.Address);
+        }
+        return [.. list];
+    }
+
+    private void SendIntent(RingAddress peer, LinkRoles roles, ulong token, LinkIntentFlags flags, RingAddress? via)
+    {
+        var intent = new LinkIntent(_identity.PublicKey, roles, flags, token, AdvertisedEndpoints(), OfferedRelays());
+        if (!intent.TryWrite(_payloadBuffer, out int n)) return;
+        SendRoutedTo(peer, via, RoutedPayloadType.LinkIntent, _payloadBuffer.AsSpan(0, n));
+    }
+
+    private DropReason OnLinkRequest(in PacketSource src, LinkRequest request)
     {
         var peer = RingAddress.FromPublicKey(request.PublicKey);
         if (peer == Address) return DropReason.SelfAddressed;
-        var roles = request.Roles.Mirror();
-        // An outgoing far link exists only because this node asked for one: the token must match.
-        if ((roles & LinkRoles.FarOut) != 0 && !_pendingFar.Remove(request.Token)) roles &= ~LinkRoles.FarOut;
-        if ((roles & LinkRoles.FarIn) != 0 && CountRole(LinkRoles.FarIn) >= _options.MaxFarIn && !HasRole(peer, LinkRoles.FarIn))
-            roles &= ~LinkRoles.FarIn;
-        var connection = Upsert(peer, from, roles);
+        if (src.IsRelayed && src.RelayedFrom != peer) return DropReason.Malformed;
+        LinkRoles roles;
+        if (_pendingLinks.Remove(request.Token, out var mine))
+        {
+            // Both sides checked at once and theirs arrived first: the link is the one we asked for.
+            roles = mine.Roles;
+        }
+        else
+        {
+            roles = request.Roles.Mirror();
+            // An outgoing far link exists only because this node asked for one: the token must match.
+            if ((roles & LinkRoles.FarOut) != 0 && !_pendingFar.Remove(request.Token)) roles &= ~LinkRoles.FarOut;
+            if ((roles & LinkRoles.FarIn) != 0 && CountRole(LinkRoles.FarIn) >= _options.MaxFarIn && !HasRole(peer, LinkRoles.FarIn))
+                roles &= ~LinkRoles.FarIn;
+        }
+        var connection = Upsert(peer, src, roles, request.Endpoints);
         if (connection is null) return DropReason.TableFull;
-        var accept = new LinkAccept(_identity.PublicKey, roles, request.Token, from, AdvertisedEndpoints());
-        if (accept.TryWrite(_sendBuffer, out int n)) SendRaw(from, _sendBuffer.AsSpan(0, n), maintenance: true);
+        if (mine is not null) AfterLinked(connection, mine);
+        var observed = src.Endpoint ?? (request.Endpoints.Length > 0 ? request.Endpoints[0] : new IPEndPoint(IPAddress.Any, 1));
+        var accept = new LinkAccept(_identity.PublicKey, request.Roles.Mirror() & roles, request.Token, observed, AdvertisedEndpoints());
+        if (accept.TryWrite(_sendBuffer, out int n)) SendTo(connection, _sendBuffer.AsSpan(0, n), maintenance: true);
         return DropReason.None;
     }
 
-    private DropReason OnLinkAccept(IPEndPoint from, LinkAccept accept)
+    private DropReason OnLinkAccept(in PacketSource src, LinkAccept accept)
     {
         if (!_pendingLinks.Remove(accept.Token, out var pending)) return DropReason.UnknownPeer;
         var peer = RingAddress.FromPublicKey(accept.PublicKey);
         if (peer == Address) return DropReason.SelfAddressed;
+        if (src.IsRelayed && src.RelayedFrom != peer) return DropReason.Malformed;
         var roles = accept.Roles.Mirror() & pending.Roles;
-        LearnObservedEndpoint(accept.Observed);
-        var connection = Upsert(peer, from, roles);
+        if (!src.IsRelayed) LearnObservedEndpoint(accept.Observed);
+        var connection = Upsert(peer, src, roles, accept.Endpoints);
         if (connection is null) return DropReason.TableFull;
-        if ((pending.Roles & LinkRoles.Leaf) != 0)
+        AfterLinked(connection, pending);
+        return DropReason.None;
+    }
+
+    private void AfterLinked(Connection connection, PendingLink pending)
+    {
+        if (pending.Relays.Count > 0)
+        {
+            connection.RelayOptions ??= [];
+            foreach (var r in pending.Relays)
+            {
+                if (r != connection.Address && !connection.RelayOptions.Contains(r)) connection.RelayOptions.Add(r);
+            }
+        }
+        if ((pending.Roles & LinkRoles.Leaf) != 0 && !connection.IsRelayed)
         {
             connection.IsBootstrap = true;
             SendConnectToMe(Address, LinkRoles.Near, NewToken());
         }
-        return DropReason.None;
     }
 
     /// <summary>
-    /// A peer's reply tells us how it sees us. Endpoints a peer observed are kept (a few) so that peers learn
-    /// a reachable address even when this node bound a wildcard address.
+    /// A peer's reply tells us how it sees us: a server-reflexive candidate, learned without a STUN server. A few are
+    /// kept, the newest replacing the oldest, so that a symmetric NAT's many mappings do not crowd out the rest.
     /// </summary>
     private void LearnObservedEndpoint(IPEndPoint observed)
     {
         if (observed.Address.Equals(IPAddress.Any) || observed.Address.Equals(IPAddress.IPv6Any)) return;
-        if (_endpoints.Contains(observed) || _endpoints.Count >= EndpointList.MaxCount) return;
+        if (_endpoints.Contains(observed)) return;
+        if (_endpoints.Count >= EndpointList.MaxCount) _endpoints.RemoveAt(_hostEndpoints);
         _endpoints.Add(observed);
     }
 
@@ -114,27 +222,39 @@ public sealed partial class OverlayNode
     private bool HasRole(RingAddress peer, LinkRoles role) =>
         _table.TryGetValue(peer, out var c) && (c.Roles & role) != 0;
 
-    /// <summary>Adds or refreshes a connection. Returns null when the table is full and the peer is not a neighbour.</summary>
-    private Connection? Upsert(RingAddress peer, IPEndPoint endpoint, LinkRoles roles)
+    /// <summary>
+    /// Adds or refreshes a connection. A direct source makes (or upgrades) the link direct; a relayed one makes it
+    /// relayed unless a direct path is alive. Returns null when the table is full and the peer is not a neighbour.
+    /// </summary>
+    private Connection? Upsert(RingAddress peer, in PacketSource src, LinkRoles roles, IPEndPoint[]? candidates = null)
     {
         long now = _time.GetTimestamp();
-        if (_table.TryGetValue(peer, out var c))
+        if (!_table.TryGetValue(peer, out var c))
         {
-            if (!c.Endpoint.Equals(endpoint))
+            if (_table.Count >= _options.MaxConnections && !WouldBeNear(peer)) return null;
+            var endpoint = src.Endpoint ?? (candidates is { Length: > 0 } ? candidates[0] : new IPEndPoint(IPAddress.Any, 1));
+            c = new Connection(peer, endpoint, now);
+            _table[peer] = c;
+            if (src.IsRelayed)
             {
-                _byEndpoint.Remove(c.Endpoint);
-                c.Endpoint = endpoint;
+                c.IsRelayed = true;
+                c.Relay = src.Via;
+            }
+            else
+            {
+                if (_byEndpoint.TryGetValue(endpoint, out var stale) && stale.Address != peer) RemoveConnection(stale, notify: false);
                 _byEndpoint[endpoint] = c;
             }
         }
-        else
+        else if (!src.IsRelayed)
         {
-            if (_table.Count >= _options.MaxConnections && !WouldBeNear(peer)) return null;
-            c = new Connection(peer, endpoint, now);
-            _table[peer] = c;
-            if (_byEndpoint.TryGetValue(endpoint, out var stale) && stale.Address != peer) RemoveConnection(stale, notify: false);
-            _byEndpoint[endpoint] = c;
+            SetDirect(c, src.Endpoint!);
         }
+        else if (c.IsRelayed || now - c.LastHeard > _pingInterval)
+        {
+            SetRelayed(c, src.Via);
+        }
+        if (candidates is { Length: > 0 }) c.Candidates = candidates;
         c.LastHeard = now;
         c.Roles |= roles;
         if ((roles & LinkRoles.Leaf) != 0) c.LeafExpires = now + _leafLifetime;
@@ -142,17 +262,47 @@ public sealed partial class OverlayNode
         return c;
     }
 
+    private void SetDirect(Connection c, IPEndPoint endpoint)
+    {
+        if (!c.IsRelayed && c.Endpoint.Equals(endpoint)) return;
+        // UDP is preferred: a TCP path replaces a UDP one only once the UDP one has gone quiet.
+        if (!c.IsRelayed && endpoint is Transport.TcpEndPoint && c.Endpoint is not Transport.TcpEndPoint
+            && _time.GetTimestamp() - c.LastHeard < _pingInterval) return;
+        if (!c.IsRelayed && _byEndpoint.TryGetValue(c.Endpoint, out var e) && ReferenceEquals(e, c)) _byEndpoint.Remove(c.Endpoint);
+        c.IsRelayed = false;
+        c.Endpoint = endpoint;
+        if (_byEndpoint.TryGetValue(endpoint, out var stale) && !ReferenceEquals(stale, c)) RemoveConnection(stale, notify: false);
+        _byEndpoint[endpoint] = c;
+    }
+
+    private void SetRelayed(Connection c, RingAddress via)
+    {
+        if (!c.IsRelayed && _byEndpoint.TryGetValue(c.Endpoint, out var e) && ReferenceEquals(e, c)) _byEndpoint.Remove(c.Endpoint);
+        c.IsRelayed = true;
+        c.Relay = via;
+    }
+
     private void RemoveConnection(Connection c, bool notify)
     {
         if (!_table.Remove(c.Address)) return;
-        if (_byEndpoint.TryGetValue(c.Endpoint, out var e) && ReferenceEquals(e, c)) _byEndpoint.Remove(c.Endpoint);
-        if (notify) SendAddressed(MessageType.Close, 0, c.Endpoint, maintenance: true);
+        if (!c.IsRelayed && _byEndpoint.TryGetValue(c.Endpoint, out var e) && ReferenceEquals(e, c)) _byEndpoint.Remove(c.Endpoint);
+        if (notify) SendAddressed(MessageType.Close, 0, c, maintenance: true);
         RecomputeNeighbourhood();
     }
 
-    private DropReason OnAddressed(IPEndPoint from, AddressedMessage message)
+    private Connection? KnownSender(RingAddress claimed, in PacketSource src)
     {
-        var c = KnownSender(message.Sender, from);
+        if (!_table.TryGetValue(claimed, out var c)) return null;
+        if (!src.IsRelayed) return !c.IsRelayed && c.Endpoint.Equals(src.Endpoint) ? c : null;
+        if (src.RelayedFrom != claimed) return null;
+        // Through a relay: follow the path the peer uses now (its relay may have changed), unless a direct path is alive.
+        if (c.IsRelayed) c.Relay = src.Via;
+        return c;
+    }
+
+    private DropReason OnAddressed(in PacketSource src, AddressedMessage message)
+    {
+        var c = KnownSender(message.Sender, src);
         // Nothing is answered to a stranger: no reflection, no amplification, no state.
         if (c is null) return DropReason.UnknownPeer;
         long now = _time.GetTimestamp();
@@ -160,7 +310,7 @@ public sealed partial class OverlayNode
         switch (message.Type)
         {
             case MessageType.Ping:
-                SendAddressed(MessageType.Pong, message.Nonce, from, maintenance: true);
+                SendAddressed(MessageType.Pong, message.Nonce, c, maintenance: true);
                 break;
             case MessageType.Pong:
                 long sent = (long)message.Nonce;
@@ -174,19 +324,51 @@ public sealed partial class OverlayNode
         return DropReason.None;
     }
 
-    private DropReason OnNeighbors(IPEndPoint from, Neighbors message)
+    private DropReason OnNeighbors(in PacketSource src, Neighbors message)
     {
-        var c = KnownSender(message.Sender, from);
+        var c = KnownSender(message.Sender, src);
         if (c is null) return DropReason.UnknownPeer;
         c.LastHeard = _time.GetTimestamp();
         foreach (var entry in message.Entries)
         {
             if (entry.Address == Address || _table.ContainsKey(entry.Address) || IsLinking(entry.Address)) continue;
-            if (WouldBeNear(entry.Address)) StartLink(entry.Address, [entry.Endpoint], LinkRoles.Near, NewToken());
+            // The sender is linked to the entry: it carries our intent, and can relay the link if punching fails.
+            if (WouldBeNear(entry.Address)) StartLink(entry.Address, [entry.Endpoint], LinkRoles.Near, NewToken(), intentVia: c.Address);
         }
         // The sender takes us for a neighbour but we know closer nodes: tell it who they are, so that a node
         // whose view is stale walks towards its true neighbours (Chord's notify, in effect).
         if (!c.IsNear && (message.Flags & NeighborsFlags.Reply) == 0) SendNeighbors(c, NeighborsFlags.Reply);
         return DropReason.None;
+    }
+
+    /// <summary>
+    /// A peer wants a link and is checking towards our candidates: check towards its candidates now, so both NATs
+    /// open; answer once with our own candidates and relays so that it can fall back to a relay we share.
+    /// </summary>
+    private void OnLinkIntent(in Routed header, LinkIntent intent, RingAddress? arrivedVia)
+    {
+        var peer = RingAddress.FromPublicKey(intent.PublicKey);
+        if (peer != header.Source || peer == Address)
+        {
+            _counters.Drop(DropReason.Malformed);
+            return;
+        }
+        bool reply = (intent.Flags & LinkIntentFlags.Reply) != 0;
+        foreach (var p in _pendingLinks.Values)
+        {
+            if (p.Expected != peer) continue;
+            // We are opening this link already: learn the peer's candidates and relays for our checks and fallback.
+            p.Endpoints = [.. p.Endpoints.Union(intent.Candidates).Take(EndpointList.MaxCount * 2)];
+            AddRelays(p, intent.Relays.Where(r => _table.TryGetValue(r, out var rc) && !rc.IsRelayed));
+        }
+        if (reply) return;
+        var relays = intent.Relays.Where(r => _table.TryGetValue(r, out var rc) && !rc.IsRelayed).ToList();
+        if (arrivedVia is { } v) relays.Insert(0, v);
+        if (!_pendingLinks.ContainsKey(intent.Token)
+            && StartLink(peer, intent.Candidates, intent.Roles.Mirror(), intent.Token, intentVia: arrivedVia, relays: relays) is { } started)
+        {
+            started.IntentSent = true;
+        }
+        SendIntent(peer, intent.Roles.Mirror(), intent.Token, LinkIntentFlags.Reply, arrivedVia);
     }
 }

@@ -9,7 +9,7 @@ public sealed partial class OverlayNode
     private readonly Dictionary<ulong, long> _pendingFar = [];
 
     private long _pingInterval, _pingRetry, _deadAfter, _stabilizeInterval, _repairInterval, _ringCheckInterval;
-    private long _leafLifetime, _trimGrace, _linkRetry, _farTimeout;
+    private long _leafLifetime, _trimGrace, _linkRetry, _farTimeout, _relayPing, _upgradeInterval;
     private long _nextStabilize, _lastRepair;
 
     private void InitTiming()
@@ -24,6 +24,8 @@ public sealed partial class OverlayNode
         _trimGrace = ToTimestamp(_options.TrimGrace);
         _linkRetry = ToTimestamp(_options.LinkRetry);
         _farTimeout = ToTimestamp(_options.FarRequestTimeout);
+        _relayPing = ToTimestamp(_options.RelayPingInterval);
+        _upgradeInterval = ToTimestamp(_options.UpgradeInterval);
         _lastRepair = _time.GetTimestamp() - (long)(_random.NextDouble() * _ringCheckInterval);
     }
 
@@ -70,8 +72,9 @@ public sealed partial class OverlayNode
         foreach (var p in _pendingLinks.Values)
         {
             if (now < p.NextAttempt) continue;
-            if (p.Attempts >= _options.LinkAttempts) (expired ??= []).Add(p.Token);
-            else SendLinkRequest(p);
+            int limit = p.Relays.Count > 0 && !p.DirectOnly ? _options.LinkAttempts + 4 : _options.LinkAttempts;
+            if (p.Attempts >= limit) (expired ??= []).Add(p.Token);
+            else SendLinkAttempt(p);
         }
         if (expired is null) return;
         foreach (var t in expired) _pendingLinks.Remove(t);
@@ -83,17 +86,69 @@ public sealed partial class OverlayNode
         foreach (var c in _table.Values)
         {
             long silent = now - c.LastHeard;
-            if (silent > _deadAfter) _scratch.Add(c);
-            else if (silent > _pingInterval && now - c.LastPingSent > _pingRetry)
+            if (silent > _deadAfter)
+            {
+                _scratch.Add(c);
+                continue;
+            }
+            if (c.IsRelayed)
+            {
+                MaintainRelayedPath(c, now, silent);
+                continue;
+            }
+            if (silent > _pingInterval && now - c.LastPingSent > _pingRetry)
             {
                 c.LastPingSent = now;
-                SendAddressed(MessageType.Ping, (ulong)now, c.Endpoint, maintenance: true);
+                SendAddressed(MessageType.Ping, (ulong)now, c, maintenance: true);
+            }
+            // Two pings unanswered: the path may have died (a NAT forgot its mapping, the peer moved). Punch again,
+            // with a relay as fallback, before the link is declared dead.
+            if (silent > _pingInterval + 2 * _pingRetry && now - c.LastRepair > _deadAfter && !IsLinking(c.Address))
+            {
+                c.LastRepair = now;
+                var candidates = c.Candidates.Append(c.Endpoint).Distinct().Take(EndpointList.MaxCount).ToArray();
+                var relay = c.RelayOptions is { Count: > 0 } options ? options[0] : (RingAddress?)null;
+                StartLink(c.Address, candidates, c.Roles, NewToken(), intentVia: relay, relays: c.RelayOptions);
             }
         }
         foreach (var c in _scratch)
         {
             _counters.LinksFailed++;
             RemoveConnection(c, notify: false);
+        }
+    }
+
+    /// <summary>
+    /// A relayed link is pinged every second when silent; after three silent seconds it moves to another relay that
+    /// both ends are linked to (the relay may have died), and every <see cref="OverlayOptions.UpgradeInterval"/> it
+    /// tries to open a direct path, which replaces the relay as soon as a check gets through.
+    /// </summary>
+    private void MaintainRelayedPath(Connection c, long now, long silent)
+    {
+        if (silent > _relayPing && now - c.LastPingSent > _relayPing)
+        {
+            c.LastPingSent = now;
+            SendAddressed(MessageType.Ping, (ulong)now, c, maintenance: true);
+        }
+        if (silent > 3 * _relayPing && now - c.LastRepair > 2 * _relayPing && c.RelayOptions is { Count: > 1 } options)
+        {
+            c.LastRepair = now;
+            int at = options.IndexOf(c.Relay);
+            for (int i = 1; i <= options.Count; i++)
+            {
+                var next = options[(at + i) % options.Count];
+                if (next != c.Relay && _table.TryGetValue(next, out var r) && !r.IsRelayed)
+                {
+                    c.Relay = next;
+                    SendAddressed(MessageType.Ping, (ulong)now, c, maintenance: true);
+                    break;
+                }
+            }
+        }
+        if (now - c.LastUpgrade > _upgradeInterval && !IsLinking(c.Address) && c.Candidates.Length > 0)
+        {
+            c.LastUpgrade = now;
+            StartLink(c.Address, c.Candidates, c.Roles, NewToken(), directOnly: true);
         }
     }
 

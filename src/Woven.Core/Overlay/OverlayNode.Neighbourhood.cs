@@ -108,7 +108,7 @@ public sealed partial class OverlayNode
         for (int i = 0; i < _successorCount; i++) AddEntry(entries, _successors[i]!, to);
         for (int i = 0; i < _predecessorCount; i++) AddEntry(entries, _predecessors[i]!, to);
         var message = new Neighbors(Address, flags, [.. entries.Take(Wire.Neighbors.MaxEntries)]);
-        if (message.TryWrite(_sendBuffer, out int n)) SendRaw(to.Endpoint, _sendBuffer.AsSpan(0, n), maintenance: true);
+        if (message.TryWrite(_sendBuffer, out int n)) SendTo(to, _sendBuffer.AsSpan(0, n), maintenance: true);
     }
 
     private static void AddEntry(List<NeighborEntry> entries, Connection c, Connection to)

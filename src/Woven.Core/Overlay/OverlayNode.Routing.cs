@@ -7,11 +7,11 @@ namespace Woven.Overlay;
 public sealed partial class OverlayNode
 {
     /// <summary>Sends a message that starts at this node.</summary>
-    private bool Originate(Routed header, ReadOnlySpan<byte> payload, Connection? firstHop = null)
+    private bool Originate(Routed header, ReadOnlySpan<byte> payload, Connection? firstHop = null, bool? maintenance = null)
     {
         if (header.Mode == RoutingMode.Exact && header.Destination == Address)
         {
-            Deliver(header, payload);
+            Deliver(header, payload, null);
             return true;
         }
         var next = firstHop ?? NextHop(header, origin: true);
@@ -19,28 +19,35 @@ public sealed partial class OverlayNode
         {
             if (header.Mode == RoutingMode.Nearest && IsJoined && (header.Flags & RoutedFlags.ExcludeOrigin) == 0)
             {
-                Deliver(header, payload);
+                Deliver(header, payload, null);
                 return true;
             }
             _counters.Drop(DropReason.Unreachable);
             return false;
         }
         if (!header.TryWrite(_sendBuffer, payload, out int n)) return false;
-        SendRaw(next.Endpoint, _sendBuffer.AsSpan(0, n), IsMaintenance(header.PayloadType));
+        SendTo(next, _sendBuffer.AsSpan(0, n), maintenance ?? IsMaintenance(header.PayloadType));
         return true;
     }
 
-    private static bool IsMaintenance(RoutedPayloadType type) => type == RoutedPayloadType.ConnectToMe;
+    private static bool IsMaintenance(RoutedPayloadType type) =>
+        type is RoutedPayloadType.ConnectToMe or RoutedPayloadType.LinkIntent or RoutedPayloadType.Tunnel;
 
-    private DropReason OnRouted(IPEndPoint from, Routed header, ReadOnlySpan<byte> datagram)
+    private DropReason OnRouted(in PacketSource src, Routed header, ReadOnlySpan<byte> datagram)
     {
-        // Routed traffic is only taken from linked peers: a stranger cannot inject into the overlay.
-        if (!_byEndpoint.TryGetValue(from, out var previous)) return DropReason.UnknownPeer;
+        // Routed traffic is only taken from linked peers: a stranger cannot inject into the overlay. Through a
+        // tunnel, the relay that handed it over is the previous hop.
+        Connection? previous;
+        if (!src.IsRelayed) _byEndpoint.TryGetValue(src.Endpoint!, out previous);
+        else _table.TryGetValue(src.Via, out previous);
+        if (previous is null) return DropReason.UnknownPeer;
         previous.LastHeard = _time.GetTimestamp();
         var payload = datagram.Slice(Envelope.HeaderSize + header.PayloadOffset, header.PayloadLength);
+        if (header.PayloadType == RoutedPayloadType.Tunnel && header.Destination == Address)
+            return OnTunnel(src, header, payload, datagram, previous);
         if (header.Mode == RoutingMode.Exact && header.Destination == Address)
         {
-            Deliver(header, payload);
+            Deliver(header, payload, src.IsRelayed ? src.Via : null);
             return DropReason.None;
         }
         var next = NextHop(header, origin: false);
@@ -48,7 +55,7 @@ public sealed partial class OverlayNode
         {
             if (header.Mode == RoutingMode.Nearest && IsJoined && !(header.Source == Address && (header.Flags & RoutedFlags.ExcludeOrigin) != 0))
             {
-                Deliver(header, payload);
+                Deliver(header, payload, src.IsRelayed ? src.Via : null);
                 return DropReason.None;
             }
             return DropReason.Unreachable;
@@ -57,7 +64,29 @@ public sealed partial class OverlayNode
         datagram.CopyTo(_sendBuffer);
         _sendBuffer[Routed.HopsOffsetInDatagram] = (byte)(header.Hops + 1);
         _counters.RoutedForwarded++;
-        SendRaw(next.Endpoint, _sendBuffer.AsSpan(0, datagram.Length), IsMaintenance(header.PayloadType));
+        SendTo(next, _sendBuffer.AsSpan(0, datagram.Length), IsMaintenance(header.PayloadType));
+        return DropReason.None;
+    }
+
+    /// <summary>
+    /// A tunnel addressed to this node: either this node is the relay (hand the inner datagram on to the final node
+    /// over a direct link) or the final node (process the inner datagram as coming from the tunnel's source).
+    /// </summary>
+    private DropReason OnTunnel(in PacketSource src, in Routed header, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> datagram, Connection previous)
+    {
+        if (src.IsRelayed || !Tunnel.TryRead(payload, out var final, out var inner)) return DropReason.Malformed;
+        if (final == Address)
+        {
+            if (previous.IsRelayed) return DropReason.Malformed;
+            return Dispatch(PacketSource.Relayed(header.Source, previous.Address), inner);
+        }
+        if (!_table.TryGetValue(final, out var target) || target.IsRelayed) return DropReason.Unreachable;
+        if (header.Hops + 1 >= header.HopLimit) return DropReason.HopLimit;
+        var onward = header with { Destination = final, Hops = (byte)(header.Hops + 1) };
+        if (!onward.TryWrite(_sendBuffer, payload, out int n)) return DropReason.Malformed;
+        _counters.RoutedForwarded++;
+        SendRaw(target.Endpoint, _sendBuffer.AsSpan(0, n), maintenance: true);
+        _ = datagram;
         return DropReason.None;
     }
 
@@ -113,6 +142,17 @@ public sealed partial class OverlayNode
     /// </summary>
     private bool IsJoined => _bootstraps.Count == 0 || HasRoutable();
 
+    /// <summary>While joining, the member this node joins through: others reach it through that member.</summary>
+    private RingAddress JoinVia()
+    {
+        if (IsJoined && _bootstraps.Count > 0) return RingAddress.Zero;
+        foreach (var c in _table.Values)
+        {
+            if (c.IsBootstrap) return c.Address;
+        }
+        return RingAddress.Zero;
+    }
+
     private bool HasRoutable()
     {
         foreach (var c in _table.Values)
@@ -122,7 +162,7 @@ public sealed partial class OverlayNode
         return false;
     }
 
-    private void Deliver(in Routed header, ReadOnlySpan<byte> payload)
+    private void Deliver(in Routed header, ReadOnlySpan<byte> payload, RingAddress? arrivedVia)
     {
         _counters.RoutedDelivered++;
         switch (header.PayloadType)
@@ -130,6 +170,13 @@ public sealed partial class OverlayNode
             case RoutedPayloadType.ConnectToMe:
                 if (ConnectToMe.TryRead(payload, out var ctm)) OnConnectToMe(header, ctm!);
                 else _counters.Drop(DropReason.Malformed);
+                break;
+            case RoutedPayloadType.LinkIntent:
+                if (LinkIntent.TryRead(payload, out var intent)) OnLinkIntent(header, intent!, arrivedVia);
+                else _counters.Drop(DropReason.Malformed);
+                break;
+            case RoutedPayloadType.Tunnel:
+                _counters.Drop(DropReason.Malformed); // a tunnel only ends at its destination, handled before delivery
                 break;
             default:
                 Delivered?.Invoke(header, payload);
@@ -140,7 +187,7 @@ public sealed partial class OverlayNode
     /// <summary>Routes a connect-to-me towards <paramref name="target"/>; whoever it reaches links back.</summary>
     private void SendConnectToMe(RingAddress target, LinkRoles roles, ulong token, Connection? firstHop = null)
     {
-        var ctm = new ConnectToMe(_identity.PublicKey, roles, ConnectToMeFlags.None, token, AdvertisedEndpoints());
+        var ctm = new ConnectToMe(_identity.PublicKey, roles, ConnectToMeFlags.None, token, JoinVia(), AdvertisedEndpoints());
         if (!ctm.TryWrite(_payloadBuffer, out int n)) return;
         var flags = target == Address ? RoutedFlags.ExcludeOrigin : RoutedFlags.None;
         var header = new Routed(Address, target, RoutingMode.Nearest, flags, 0, _options.HopLimit, RoutedPayloadType.ConnectToMe, 0, n);
@@ -160,7 +207,8 @@ public sealed partial class OverlayNode
         LinkRoles mine = LinkRoles.None;
         if ((ctm.Roles & LinkRoles.Near) != 0) mine |= LinkRoles.Near;
         if ((ctm.Roles & LinkRoles.FarOut) != 0 && CountRole(LinkRoles.FarIn) < _options.MaxFarIn) mine |= LinkRoles.FarIn;
-        if (mine != LinkRoles.None) StartLink(origin, ctm.Endpoints, mine, ctm.Token);
+        RingAddress? via = ctm.Via == RingAddress.Zero ? null : ctm.Via;
+        if (mine != LinkRoles.None) StartLink(origin, ctm.Endpoints, mine, ctm.Token, intentVia: via);
         if ((ctm.Roles & LinkRoles.Near) != 0 && (ctm.Flags & ConnectToMeFlags.Forwarded) == 0) ForwardToOtherSide(origin, ctm);
     }
 
@@ -186,6 +234,6 @@ public sealed partial class OverlayNode
         if (!forwarded.TryWrite(_payloadBuffer, out int n)) return;
         var header = new Routed(origin, other.Address, RoutingMode.Exact, RoutedFlags.None, 1, _options.HopLimit, RoutedPayloadType.ConnectToMe, 0, n);
         if (header.TryWrite(_sendBuffer, _payloadBuffer.AsSpan(0, n), out int len))
-            SendRaw(other.Endpoint, _sendBuffer.AsSpan(0, len), maintenance: true);
+            SendTo(other, _sendBuffer.AsSpan(0, len), maintenance: true);
     }
 }

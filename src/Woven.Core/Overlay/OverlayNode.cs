@@ -30,6 +30,8 @@ public sealed partial class OverlayNode : IDisposable
     private readonly List<IPEndPoint> _bootstraps = [];
     private readonly byte[] _sendBuffer;
     private readonly byte[] _payloadBuffer;
+    private readonly byte[] _innerBuffer;
+    private readonly int _hostEndpoints;
     private readonly OverlayCounters _counters = new();
     private readonly long _frequency;
     private ITimer? _timer;
@@ -43,6 +45,7 @@ public sealed partial class OverlayNode : IDisposable
         buffers ??= new WireBuffers();
         _sendBuffer = buffers.Datagram;
         _payloadBuffer = buffers.Payload;
+        _innerBuffer = buffers.Inner;
         var errors = options.Validate();
         if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors), nameof(options));
         _options = options;
@@ -53,6 +56,7 @@ public sealed partial class OverlayNode : IDisposable
         _frequency = time.TimestampFrequency;
         if (advertisedEndpoints is not null) _endpoints.AddRange(advertisedEndpoints.Take(EndpointList.MaxCount / 2));
         if (_endpoints.Count == 0) _endpoints.Add(socket.LocalEndPoint);
+        _hostEndpoints = _endpoints.Count;
         InitTiming();
     }
 
@@ -88,7 +92,7 @@ public sealed partial class OverlayNode : IDisposable
         lock (_gate)
         {
             if (_stopped) return;
-            foreach (var c in _table.Values) SendAddressed(MessageType.Leave, 0, c.Endpoint, maintenance: true);
+            foreach (var c in _table.Values) SendAddressed(MessageType.Leave, 0, c, maintenance: true);
             StopLocked();
         }
     }
@@ -128,24 +132,25 @@ public sealed partial class OverlayNode : IDisposable
             if (_stopped) return;
             _counters.DatagramsIn++;
             _counters.BytesIn += datagram.Length;
-            var reason = Envelope.Classify(datagram, out var type);
-            if (reason != DropReason.None)
-            {
-                _counters.Drop(reason);
-                return;
-            }
-            var body = datagram[Envelope.HeaderSize..];
-            reason = type switch
-            {
-                MessageType.LinkRequest => LinkRequest.TryRead(body, out var req) ? OnLinkRequest(from, req!) : DropReason.Malformed,
-                MessageType.LinkAccept => LinkAccept.TryRead(body, out var acc) ? OnLinkAccept(from, acc!) : DropReason.Malformed,
-                MessageType.Neighbors => Wire.Neighbors.TryRead(body, out var nb) ? OnNeighbors(from, nb!) : DropReason.Malformed,
-                MessageType.Routed => Routed.TryRead(body, out var routed) ? OnRouted(from, routed, datagram) : DropReason.Malformed,
-                _ => AddressedMessage.TryRead(type, body, out var m) ? OnAddressed(from, m) : DropReason.Malformed,
-            };
+            var reason = Dispatch(PacketSource.Direct(from), datagram);
             if (reason != DropReason.None) _counters.Drop(reason);
             FlushNeighbourhood();
         }
+    }
+
+    private DropReason Dispatch(in PacketSource src, ReadOnlySpan<byte> datagram)
+    {
+        var reason = Envelope.Classify(datagram, out var type);
+        if (reason != DropReason.None) return reason;
+        var body = datagram[Envelope.HeaderSize..];
+        return type switch
+        {
+            MessageType.LinkRequest => LinkRequest.TryRead(body, out var req) ? OnLinkRequest(src, req!) : DropReason.Malformed,
+            MessageType.LinkAccept => LinkAccept.TryRead(body, out var acc) ? OnLinkAccept(src, acc!) : DropReason.Malformed,
+            MessageType.Neighbors => Wire.Neighbors.TryRead(body, out var nb) ? OnNeighbors(src, nb!) : DropReason.Malformed,
+            MessageType.Routed => Routed.TryRead(body, out var routed) ? OnRouted(src, routed, datagram) : DropReason.Malformed,
+            _ => AddressedMessage.TryRead(type, body, out var m) ? OnAddressed(src, m) : DropReason.Malformed,
+        };
     }
 
     private void SendRaw(IPEndPoint to, ReadOnlySpan<byte> datagram, bool maintenance)
@@ -156,14 +161,42 @@ public sealed partial class OverlayNode : IDisposable
         _socket.Send(to, datagram);
     }
 
-    private void SendAddressed(MessageType type, ulong nonce, IPEndPoint to, bool maintenance)
+    private void SendAddressed(MessageType type, ulong nonce, Connection to, bool maintenance)
     {
         var m = new AddressedMessage(type, Address, nonce);
-        if (m.TryWrite(_sendBuffer, out int n)) SendRaw(to, _sendBuffer.AsSpan(0, n), maintenance);
+        if (m.TryWrite(_sendBuffer, out int n)) SendTo(to, _sendBuffer.AsSpan(0, n), maintenance);
     }
 
-    private Connection? KnownSender(RingAddress claimed, IPEndPoint from)
+    /// <summary>Sends a datagram over a link: straight to its endpoint, or through its relay.</summary>
+    private void SendTo(Connection to, ReadOnlySpan<byte> datagram, bool maintenance)
     {
-        return _table.TryGetValue(claimed, out var c) && c.Endpoint.Equals(from) ? c : null;
+        if (!to.IsRelayed) SendRaw(to.Endpoint, datagram, maintenance);
+        else SendTunneled(to.Relay, to.Address, datagram, maintenance);
+    }
+
+    /// <summary>Wraps a datagram for <paramref name="final"/> and routes it to <paramref name="relay"/>, which hands it on.</summary>
+    private void SendTunneled(RingAddress relay, RingAddress final, ReadOnlySpan<byte> datagram, bool maintenance)
+    {
+        datagram.CopyTo(_innerBuffer);
+        if (!Tunnel.TryWrite(_payloadBuffer, final, _innerBuffer.AsSpan(0, datagram.Length), out int n))
+        {
+            _counters.Drop(DropReason.TooBig);
+            return;
+        }
+        var header = new Routed(Address, relay, RoutingMode.Exact, RoutedFlags.None, 0, _options.HopLimit, RoutedPayloadType.Tunnel, 0, n);
+        Originate(header, _payloadBuffer.AsSpan(0, n), maintenance: maintenance);
+    }
+
+    /// <summary>Routes a payload to a peer: through <paramref name="via"/> (a node linked to it) when given, else over the ring.</summary>
+    private void SendRoutedTo(RingAddress peer, RingAddress? via, RoutedPayloadType type, ReadOnlySpan<byte> payload)
+    {
+        if (via is { } v && v != peer && !_table.ContainsKey(peer))
+        {
+            var inner = new Routed(Address, peer, RoutingMode.Exact, RoutedFlags.None, 0, _options.HopLimit, type, 0, payload.Length);
+            if (inner.TryWrite(_sendBuffer, payload, out int n)) SendTunneled(v, peer, _sendBuffer.AsSpan(0, n), maintenance: true);
+            return;
+        }
+        var header = new Routed(Address, peer, RoutingMode.Exact, RoutedFlags.None, 0, _options.HopLimit, type, 0, payload.Length);
+        Originate(header, payload, maintenance: true);
     }
 }

@@ -51,6 +51,15 @@ public sealed class OverlayOptions
     /// <summary>How long a far connect-to-me may go unanswered before another is sent.</summary>
     public TimeSpan FarRequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>A relayed link silent this long is pinged; after three times this long it moves to another relay.</summary>
+    public TimeSpan RelayPingInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often a relayed link tries to open a direct path.</summary>
+    public TimeSpan UpgradeInterval { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Also try bootstraps over TCP (same address and port): for sites that let no UDP out.</summary>
+    public bool TcpFallback { get; set; }
+
     public byte HopLimit { get; set; } = Wire.Routed.DefaultHopLimit;
 
     /// <summary>Returns one line per invalid setting, naming it; empty when all are valid.</summary>

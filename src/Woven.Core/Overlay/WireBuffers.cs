@@ -12,4 +12,7 @@ public sealed class WireBuffers
     public byte[] Datagram { get; } = new byte[Envelope.MaxDatagramSize];
 
     public byte[] Payload { get; } = new byte[Routed.MaxPayload];
+
+    /// <summary>Holds a datagram while it is wrapped into a tunnel.</summary>
+    public byte[] Inner { get; } = new byte[Envelope.MaxDatagramSize];
 }

@@ -15,4 +15,6 @@ public enum DropReason
     HopLimit,
     Unreachable,
     TableFull,
+    /// <summary>Too large to be carried through a relay.</summary>
+    TooBig,
 }

@@ -25,6 +25,10 @@ public enum RoutedPayloadType : byte
     ConnectToMe = 1,
     Probe = 2,
     Data = 3,
+    /// <summary>A whole overlay datagram carried to a final node through a relay (see <see cref="Tunnel"/>).</summary>
+    Tunnel = 4,
+    /// <summary>Asks the destination to start connectivity checks towards the sender (see <see cref="LinkIntent"/>).</summary>
+    LinkIntent = 5,
 }
 
 /// <summary>

@@ -78,6 +78,8 @@ public ref struct SpanReader
     public IPEndPoint? Endpoint()
     {
         byte family = U8();
+        bool tcp = (family & 0x80) != 0;
+        family &= 0x7F;
         ReadOnlySpan<byte> addr;
         if (family == 4) addr = Take(4);
         else if (family == 6) addr = Take(16);
@@ -92,6 +94,6 @@ public ref struct SpanReader
             _failed = true;
             return null;
         }
-        return new IPEndPoint(new IPAddress(addr), port);
+        return tcp ? new Transport.TcpEndPoint(new IPAddress(addr), port) : new IPEndPoint(new IPAddress(addr), port);
     }
 }

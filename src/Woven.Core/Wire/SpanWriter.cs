@@ -71,18 +71,19 @@ public ref struct SpanWriter
         if (!s.IsEmpty) value.Write(s);
     }
 
-    /// <summary>family (4 or 6), address bytes, port.</summary>
+    /// <summary>family (4 or 6, plus 0x80 for a TCP endpoint), address bytes, port.</summary>
     public void Endpoint(IPEndPoint value)
     {
+        byte tcp = value is Transport.TcpEndPoint ? (byte)0x80 : (byte)0;
         if (value.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
         {
-            U8(4);
+            U8((byte)(4 | tcp));
             var s = Take(4);
             if (!s.IsEmpty) value.Address.TryWriteBytes(s, out _);
         }
         else
         {
-            U8(6);
+            U8((byte)(6 | tcp));
             var s = Take(16);
             if (!s.IsEmpty) value.Address.TryWriteBytes(s, out _);
         }

@@ -85,4 +85,4 @@ public sealed record CountersDocument(
     IReadOnlyDictionary<string, long> Dropped);
 
 /// <summary>Faults below the protocol: exceptions that escaped a handler (always 0 unless there is a bug), refused sends.</summary>
-public sealed record TransportDocument(long HandlerFaults, long SendErrors);
+public sealed record TransportDocument(long HandlerFaults, long SendErrors, long TcpFramesIn, long TcpFramesOut);
