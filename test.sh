@@ -9,7 +9,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build Woven.slnx -c Release --nologo -v quiet -clp:ErrorsOnly
 export WOVEN_BIN="$here/src/Woven.Cli/bin/Release/net10.0/woven"
 status=0
-for project in tests/Woven.Core.Tests tests/Woven.Sim.Tests tests/Woven.Integration.Tests; do
+for project in tests/Woven.Core.Tests tests/Woven.Sim.Tests tests/Woven.Integration.Tests tests/Woven.Lab.Tests; do
   echo "== $project"
   dotnet test "$project" -c Release --no-build --nologo -v quiet --logger "console;verbosity=minimal" || status=1
 done

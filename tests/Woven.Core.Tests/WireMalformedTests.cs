@@ -20,7 +20,8 @@ public class WireMalformedTests
     private const int RoutedLengthOffset = RoutedModeOffset + 5;           // 45
     private const int CtmRolesOffset = LinkRequest.KeySize;                // 32 (payload offsets)
     private const int CtmFlagsOffset = LinkRequest.KeySize + 1;            // 33
-    private const int CtmEndpointsOffset = LinkRequest.KeySize + 1 + 1 + 8; // 42
+    private const int CtmViaOffset = LinkRequest.KeySize + 1 + 1 + 8;      // 42
+    private const int CtmEndpointsOffset = CtmViaOffset + RingAddress.Size; // 62
 
     /// <summary>Decodes a body the way the overlay node does for the given type.</summary>
     private static bool DecodesBody(MessageType type, ReadOnlySpan<byte> body) => type switch
@@ -32,21 +33,27 @@ public class WireMalformedTests
         _ => AddressedMessage.TryRead(type, body, out _),
     };
 
-    private static bool DecodesPayload(RoutedPayloadType type, ReadOnlySpan<byte> payload) => type switch
+    /// <summary>
+    /// Decodes a payload the way the node that it is delivered to does. A tunnel is decoded as its final node
+    /// does: the tunnel header, then the whole inner datagram.
+    /// </summary>
+    internal static bool DecodesPayload(RoutedPayloadType type, ReadOnlySpan<byte> payload) => type switch
     {
         RoutedPayloadType.ConnectToMe => ConnectToMe.TryRead(payload, out _),
         RoutedPayloadType.Probe => Probe.TryRead(payload, out _),
+        RoutedPayloadType.LinkIntent => LinkIntent.TryRead(payload, out _),
+        RoutedPayloadType.Tunnel => Tunnel.TryRead(payload, out _, out var inner) && Decodes(inner),
         _ => true,
     };
 
     /// <summary>Classifies and decodes a whole datagram; true only when both pass.</summary>
-    private static bool Decodes(byte[] datagram)
+    internal static bool Decodes(ReadOnlySpan<byte> datagram)
     {
         if (Envelope.Classify(datagram, out var type) != DropReason.None) return false;
-        return DecodesBody(type, datagram.AsSpan(Envelope.HeaderSize));
+        return DecodesBody(type, datagram[Envelope.HeaderSize..]);
     }
 
-    private static byte[] With(byte[] bytes, int index, byte value)
+    internal static byte[] With(byte[] bytes, int index, byte value)
     {
         var copy = (byte[])bytes.Clone();
         copy[index] = value;
@@ -55,7 +62,7 @@ public class WireMalformedTests
 
     private static byte[] Body(byte[] datagram) => datagram[Envelope.HeaderSize..];
 
-    private static byte[] EndpointBytes(IPEndPoint ep)
+    internal static byte[] EndpointBytes(IPEndPoint ep)
     {
         // The endpoint encoding as LinkRequest produces it, cut out of a one-endpoint list.
         var d = WireSamples.Encode(new LinkRequest(WireSamples.Key, LinkRoles.None, 0, [ep]));
@@ -187,14 +194,14 @@ public class WireMalformedTests
         {
             Assert.Equal(value is 1 or 2, Routed.TryRead(Body(With(datagram, Envelope.HeaderSize + RoutedModeOffset, (byte)value)), out _));
             Assert.Equal(value is 0 or 1, Routed.TryRead(Body(With(datagram, Envelope.HeaderSize + RoutedFlagsOffset, (byte)value)), out _));
-            Assert.Equal(value is 1 or 2 or 3, Routed.TryRead(Body(With(datagram, Envelope.HeaderSize + RoutedTypeOffset, (byte)value)), out _));
+            Assert.Equal(value is >= 1 and <= 5, Routed.TryRead(Body(With(datagram, Envelope.HeaderSize + RoutedTypeOffset, (byte)value)), out _));
         }
     }
 
     [Fact]
     public void ConnectToMe_rejects_unknown_roles_and_flags()
     {
-        var payload = WireSamples.Encode(new ConnectToMe(WireSamples.Key, LinkRoles.None, ConnectToMeFlags.None, 9, [WireSamples.V4]));
+        var payload = WireSamples.Encode(new ConnectToMe(WireSamples.Key, LinkRoles.None, ConnectToMeFlags.None, 9, WireSamples.AddressA, [WireSamples.V4]));
         for (int value = 0; value <= 255; value++)
         {
             bool knownRoles = (value & ~(int)LinkRolesExtensions.Known) == 0;
@@ -206,10 +213,36 @@ public class WireMalformedTests
     }
 
     [Fact]
+    public void ConnectToMe_takes_any_via_address()
+    {
+        // Via is an address, not a checked field: every value decodes and comes back unchanged.
+        var payload = WireSamples.Encode(WireSamples.SampleConnectToMe([WireSamples.V4], RingAddress.Zero));
+        var random = new Random(61);
+        for (int i = 0; i < 200; i++)
+        {
+            var via = RingAddress.Random(random);
+            var d = (byte[])payload.Clone();
+            via.Write(d.AsSpan(CtmViaOffset));
+            Assert.True(ConnectToMe.TryRead(d, out var m));
+            Assert.Equal(via, m!.Via);
+        }
+    }
+
+    [Fact]
+    public void ConnectToMe_without_the_via_field_is_rejected()
+    {
+        // A payload in the old layout (no via) is 20 bytes short: it must not decode with endpoints read as via.
+        var payload = WireSamples.Encode(WireSamples.SampleConnectToMe([WireSamples.V4], WireSamples.AddressA));
+        var old = payload[..CtmViaOffset].Concat(payload[CtmEndpointsOffset..]).ToArray();
+        Assert.False(ConnectToMe.TryRead(old, out var m));
+        Assert.Null(m);
+    }
+
+    [Fact]
     public void ConnectToMe_without_endpoints_is_rejected()
     {
-        var payload = WireSamples.Encode(new ConnectToMe(WireSamples.Key, LinkRoles.Near, ConnectToMeFlags.None, 9, []));
-        Assert.Equal(LinkRequest.KeySize + 1 + 1 + 8 + 1, payload.Length);
+        var payload = WireSamples.Encode(new ConnectToMe(WireSamples.Key, LinkRoles.Near, ConnectToMeFlags.None, 9, WireSamples.AddressA, []));
+        Assert.Equal(LinkRequest.KeySize + 1 + 1 + 8 + RingAddress.Size + 1, payload.Length);
         Assert.False(ConnectToMe.TryRead(payload, out var m));
         Assert.Null(m);
     }
@@ -232,7 +265,7 @@ public class WireMalformedTests
         Assert.Equal(8, accept[acceptCount]);
         AssertCountsRejected(accept, acceptCount, ninth, d => LinkAccept.TryRead(Body(d), out _));
 
-        var ctm = WireSamples.Encode(new ConnectToMe(WireSamples.Key, LinkRoles.Near, ConnectToMeFlags.None, 1, eight));
+        var ctm = WireSamples.Encode(new ConnectToMe(WireSamples.Key, LinkRoles.Near, ConnectToMeFlags.None, 1, WireSamples.AddressB, eight));
         Assert.Equal(8, ctm[CtmEndpointsOffset]);
         AssertCountsRejected(ctm, CtmEndpointsOffset, ninth, d => ConnectToMe.TryRead(d, out _));
     }
@@ -273,14 +306,15 @@ public class WireMalformedTests
         var buffer = new byte[2000];
         Assert.False(new LinkRequest(key, LinkRoles.Near, 1, [WireSamples.V4]).TryWrite(buffer, out _));
         Assert.False(new LinkAccept(key, LinkRoles.Near, 1, WireSamples.V4, [WireSamples.V4]).TryWrite(buffer, out _));
-        Assert.False(new ConnectToMe(key, LinkRoles.Near, ConnectToMeFlags.None, 1, [WireSamples.V4]).TryWrite(buffer, out _));
+        Assert.False(new ConnectToMe(key, LinkRoles.Near, ConnectToMeFlags.None, 1, WireSamples.AddressA, [WireSamples.V4]).TryWrite(buffer, out _));
+        Assert.False(new LinkIntent(key, LinkRoles.Near, LinkIntentFlags.None, 1, [WireSamples.V4], [WireSamples.AddressA]).TryWrite(buffer, out _));
     }
 
     /// <summary>
     /// A list at its maximum with one more item appended and the count raised is rejected; so are counts that
     /// claim more or fewer items than follow, and the largest count byte.
     /// </summary>
-    private static void AssertCountsRejected(byte[] full, int countOffset, byte[] extraItem, Func<byte[], bool> decode)
+    internal static void AssertCountsRejected(byte[] full, int countOffset, byte[] extraItem, Func<byte[], bool> decode)
     {
         Assert.True(decode(full));
         int max = full[countOffset];
@@ -311,12 +345,16 @@ public class WireMalformedTests
         int nbFirst = Envelope.HeaderSize + NeighborsCountOffset + 1 + RingAddress.Size;
         yield return ("Neighbors", nb, [nbFirst, nbFirst + 7 + RingAddress.Size], d => Neighbors.TryRead(Body(d), out _));
 
-        var ctm = WireSamples.Encode(new ConnectToMe(WireSamples.Key, LinkRoles.Near, ConnectToMeFlags.None, 1, [WireSamples.V6, WireSamples.V4]));
+        var ctm = WireSamples.Encode(new ConnectToMe(WireSamples.Key, LinkRoles.Near, ConnectToMeFlags.None, 1, WireSamples.AddressA, [WireSamples.V6, WireSamples.V4]));
         yield return ("ConnectToMe", ctm, [CtmEndpointsOffset + 1, CtmEndpointsOffset + 1 + 19], d => ConnectToMe.TryRead(d, out _));
+
+        var intent = WireSamples.Encode(WireSamples.SampleLinkIntent([WireSamples.V4, WireSamples.V6], [WireSamples.AddressA]));
+        int intentFirst = TunnelAndIntentTests.IntentCandidatesOffset + 1;
+        yield return ("LinkIntent", intent, [intentFirst, intentFirst + 7], d => LinkIntent.TryRead(d, out _));
     }
 
     [Fact]
-    public void Endpoint_families_other_than_4_and_6_are_rejected()
+    public void Endpoint_families_other_than_4_and_6_with_or_without_the_TCP_bit_are_rejected()
     {
         foreach (var (name, bytes, families, decode) in EndpointCarriers())
         {
@@ -324,9 +362,11 @@ public class WireMalformedTests
             foreach (int at in families)
             {
                 Assert.True(bytes[at] is 4 or 6, $"{name}: offset {at} is not a family byte");
+                // The TCP bit (0x80) on the same family is another valid endpoint.
+                Assert.True(decode(With(bytes, at, (byte)(bytes[at] | 0x80))), $"{name}: TCP family at {at}");
                 for (int value = 0; value <= 255; value++)
                 {
-                    if (value is 4 or 6) continue;
+                    if (value is 4 or 6 or 0x84 or 0x86) continue;
                     Assert.False(decode(With(bytes, at, (byte)value)), $"{name}: family {value} at {at}");
                 }
             }
@@ -483,8 +523,24 @@ public class WireMalformedTests
     private static byte[] Mutate(Random random, byte[][] corpus)
     {
         var sample = corpus[random.Next(corpus.Length)];
-        switch (random.Next(8))
+        switch (random.Next(9))
         {
+            case 8 when sample[1] == (byte)MessageType.Routed: // resize a routed payload and fix its length, so the payload decoder sees it
+            {
+                int headerEnd = Envelope.HeaderSize + Routed.HeaderSize;
+                int length = sample.Length - headerEnd;
+                int newLength = random.Next(3) switch
+                {
+                    0 => random.Next(length + 1),                                    // truncate
+                    1 => Math.Min(Routed.MaxPayload, length + 1 + random.Next(40)),  // extend
+                    _ => random.Next(Tunnel.HeaderSize + Envelope.HeaderSize + 1),   // very short (tunnel header and less)
+                };
+                var d = new byte[headerEnd + newLength];
+                sample.AsSpan(0, Math.Min(sample.Length, d.Length)).CopyTo(d);
+                if (newLength > length) random.NextBytes(d.AsSpan(sample.Length));
+                BinaryPrimitives.WriteUInt16BigEndian(d.AsSpan(headerEnd - 2), (ushort)newLength);
+                return d;
+            }
             case 0: // flip a few bytes
             {
                 var d = (byte[])sample.Clone();
@@ -539,8 +595,10 @@ public class WireMalformedTests
     {
         public int[] Accepted { get; } = new int[256];
         public int[] Rejected { get; } = new int[256];
-        public int PayloadsAccepted { get; set; }
-        public int PayloadsRejected { get; set; }
+        public int[] PayloadsAccepted { get; } = new int[256];
+        public int[] PayloadsRejected { get; } = new int[256];
+        public int InnerAccepted { get; set; }
+        public int InnerRejected { get; set; }
         public Dictionary<DropReason, int> Classified { get; } = [];
     }
 
@@ -548,11 +606,15 @@ public class WireMalformedTests
     /// What the overlay node does with a datagram, minus the protocol: classify, decode, slice the routed payload,
     /// decode it. Anything accepted must re-encode to exactly the bytes received (the encoding is canonical).
     /// </summary>
-    private static void Process(byte[] datagram, FuzzStats stats)
+    private static void Process(byte[] datagram, FuzzStats stats, int depth = 0)
     {
         var reason = Envelope.Classify(datagram, out var type);
-        stats.Classified[reason] = stats.Classified.GetValueOrDefault(reason) + 1;
-        if (reason != DropReason.None) return;
+        if (depth == 0) stats.Classified[reason] = stats.Classified.GetValueOrDefault(reason) + 1;
+        if (reason != DropReason.None)
+        {
+            if (depth > 0) stats.InnerRejected++;
+            return;
+        }
         var body = datagram.AsSpan(Envelope.HeaderSize);
         byte[]? reencoded = null;
         bool ok;
@@ -578,7 +640,7 @@ public class WireMalformedTests
                     Assert.True(payload.SequenceEqual(body.Slice(routed.PayloadOffset, routed.PayloadLength)));
                     var payloadCopy = payload.ToArray();
                     reencoded = Reencode(Routed.SizeWith(payloadCopy.Length), (Span<byte> d, out int n) => routed.TryWrite(d, payloadCopy, out n));
-                    ProcessPayload(routed.PayloadType, payloadCopy, stats);
+                    ProcessPayload(routed.PayloadType, payloadCopy, stats, depth);
                 }
                 break;
             default:
@@ -586,10 +648,15 @@ public class WireMalformedTests
                 if (ok) reencoded = Reencode(m.Size, m.TryWrite);
                 break;
         }
-        if (ok)
+        if (ok) Assert.Equal(datagram, reencoded);
+        if (depth > 0)
+        {
+            if (ok) stats.InnerAccepted++;
+            else stats.InnerRejected++;
+        }
+        else if (ok)
         {
             stats.Accepted[(int)type]++;
-            Assert.Equal(datagram, reencoded);
         }
         else
         {
@@ -597,7 +664,7 @@ public class WireMalformedTests
         }
     }
 
-    private static void ProcessPayload(RoutedPayloadType type, byte[] payload, FuzzStats stats)
+    private static void ProcessPayload(RoutedPayloadType type, byte[] payload, FuzzStats stats, int depth)
     {
         bool ok;
         byte[]? reencoded = null;
@@ -615,17 +682,43 @@ public class WireMalformedTests
                     Assert.True(probe.TryWrite(reencoded));
                 }
                 break;
+            case RoutedPayloadType.LinkIntent:
+                ok = LinkIntent.TryRead(payload, out var intent);
+                if (ok)
+                {
+                    Assert.True(intent!.Relays.Length <= LinkIntent.MaxRelays);
+                    Assert.True(intent.Candidates.Length <= EndpointList.MaxCount);
+                    Assert.Equal(0, (int)(intent.Flags & ~LinkIntentFlags.Reply));
+                    reencoded = Reencode(intent.Size, intent.TryWrite);
+                }
+                break;
+            case RoutedPayloadType.Tunnel:
+                ok = Tunnel.TryRead(payload, out var final, out var inner);
+                if (ok)
+                {
+                    var innerCopy = inner.ToArray();
+                    Assert.Equal(payload.Length - Tunnel.HeaderSize, innerCopy.Length);
+                    Assert.True(innerCopy.Length <= Tunnel.MaxInner);
+                    reencoded = Reencode(payload.Length, (Span<byte> d, out int n) => Tunnel.TryWrite(d, final, innerCopy, out n));
+                    // The final node dispatches the inner datagram like any other; it must be as safe to decode.
+                    Process(innerCopy, stats, depth + 1);
+                }
+                else
+                {
+                    Assert.True(payload.Length < Tunnel.HeaderSize + Envelope.HeaderSize);
+                }
+                break;
             default:
                 return;
         }
         if (ok)
         {
-            stats.PayloadsAccepted++;
+            stats.PayloadsAccepted[(int)type]++;
             Assert.Equal(payload, reencoded);
         }
         else
         {
-            stats.PayloadsRejected++;
+            stats.PayloadsRejected[(int)type]++;
         }
     }
 
@@ -664,8 +757,14 @@ public class WireMalformedTests
             Assert.True(stats.Accepted[t] > 100, $"type {(MessageType)t}: only {stats.Accepted[t]} accepted");
             Assert.True(stats.Rejected[t] > 100, $"type {(MessageType)t}: only {stats.Rejected[t]} rejected");
         }
-        Assert.True(stats.PayloadsAccepted > 100);
-        Assert.True(stats.PayloadsRejected > 100);
+        foreach (var type in new[] { RoutedPayloadType.ConnectToMe, RoutedPayloadType.Probe, RoutedPayloadType.LinkIntent, RoutedPayloadType.Tunnel })
+        {
+            Assert.True(stats.PayloadsAccepted[(int)type] > 100, $"payload {type}: only {stats.PayloadsAccepted[(int)type]} accepted");
+            Assert.True(stats.PayloadsRejected[(int)type] > 100, $"payload {type}: only {stats.PayloadsRejected[(int)type]} rejected");
+        }
+        // A tunnel payload is rejected only when shorter than 22 bytes; the inner datagram is decoded on its own.
+        Assert.True(stats.InnerAccepted > 100, $"only {stats.InnerAccepted} tunnelled datagrams accepted");
+        Assert.True(stats.InnerRejected > 100, $"only {stats.InnerRejected} tunnelled datagrams rejected");
         foreach (var reason in new[] { DropReason.TooShort, DropReason.Oversize, DropReason.BadMagic, DropReason.WrongVersion, DropReason.UnknownType })
         {
             Assert.True(stats.Classified.GetValueOrDefault(reason) > 0, $"no datagram classified {reason}");

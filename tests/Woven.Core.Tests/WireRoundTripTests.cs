@@ -73,6 +73,12 @@ internal static class WireSamples
 
     public static byte[] Encode(ConnectToMe m) => Encode(m.Size, m.TryWrite);
 
+    public static byte[] Encode(LinkIntent m) => Encode(m.Size, m.TryWrite);
+
+    /// <summary>A tunnel payload: the final address, then the whole inner datagram.</summary>
+    public static byte[] EncodeTunnel(RingAddress final, byte[] inner) =>
+        Encode(Tunnel.HeaderSize + inner.Length, (Span<byte> d, out int n) => Tunnel.TryWrite(d, final, inner, out n));
+
     public static byte[] Encode(Routed header, byte[] payload) =>
         Encode(Routed.SizeWith(payload.Length), (Span<byte> d, out int n) => header.TryWrite(d, payload, out n));
 
@@ -97,8 +103,38 @@ internal static class WireSamples
     public static Routed Header(RoutedPayloadType type, int payloadLength, RoutingMode mode = RoutingMode.Nearest, RoutedFlags flags = RoutedFlags.None, byte hops = 3, byte limit = Routed.DefaultHopLimit) =>
         new(AddressA, AddressB, mode, flags, hops, limit, type, 0, payloadLength);
 
-    public static ConnectToMe SampleConnectToMe(IPEndPoint[]? endpoints = null) =>
-        new(Key, LinkRoles.Near | LinkRoles.FarOut, ConnectToMeFlags.Forwarded, 0x1122334455667788, endpoints ?? [V4, V6]);
+    public static ConnectToMe SampleConnectToMe(IPEndPoint[]? endpoints = null, RingAddress? via = null) =>
+        new(Key, LinkRoles.Near | LinkRoles.FarOut, ConnectToMeFlags.Forwarded, 0x1122334455667788, via ?? AddressB, endpoints ?? [V4, V6]);
+
+    /// <summary>Eight distinct relay addresses, the most an intent may carry.</summary>
+    public static readonly RingAddress[] EightRelays =
+        [.. Enumerable.Range(1, LinkIntent.MaxRelays).Select(i => new RingAddress((ulong)i << 56, (ulong)i, (uint)(0xA0000000 + i)))];
+
+    public static readonly RingAddress[][] RelaySets = [[], [AddressA], [AddressA, AddressB, RingAddress.Zero], EightRelays];
+
+    public static LinkIntent SampleLinkIntent(IPEndPoint[]? candidates = null, RingAddress[]? relays = null, LinkIntentFlags flags = LinkIntentFlags.None) =>
+        new(Key, LinkRoles.Near | LinkRoles.FarIn, flags, 0x8877665544332211, candidates ?? [V4, V6], relays ?? [AddressA, AddressB]);
+
+    /// <summary>A routed Data datagram of exactly <paramref name="size"/> bytes (at least the routed header).</summary>
+    public static byte[] RoutedDataOfSize(int size)
+    {
+        var payload = new byte[size - Routed.SizeWith(0)];
+        for (int i = 0; i < payload.Length; i++) payload[i] = (byte)(i * 31 + 7);
+        return Encode(Header(RoutedPayloadType.Data, payload.Length, RoutingMode.Exact), payload);
+    }
+
+    /// <summary>Inner datagrams a tunnel carries in practice: link checks, keepalives, neighbour lists, routed intents.</summary>
+    public static IEnumerable<(string Name, byte[] Datagram)> TunnelInners()
+    {
+        yield return ("LinkRequest", Encode(new LinkRequest(Key, LinkRoles.Near, 42, [V4, V6])));
+        yield return ("LinkAccept", Encode(new LinkAccept(Key, LinkRoles.Near, 42, V4, [V6])));
+        yield return ("Ping", Encode(new AddressedMessage(MessageType.Ping, AddressA, 77)));
+        yield return ("Close", Encode(new AddressedMessage(MessageType.Close, AddressA, 0)));
+        yield return ("Neighbors", Encode(new Neighbors(AddressA, NeighborsFlags.None, [new NeighborEntry(AddressB, V4)])));
+        var intent = Encode(SampleLinkIntent());
+        yield return ("Routed/LinkIntent", Encode(Header(RoutedPayloadType.LinkIntent, intent.Length, RoutingMode.Exact, hops: 0), intent));
+        yield return ("Routed/largest", RoutedDataOfSize(Tunnel.MaxInner));
+    }
 
     public static IEnumerable<NeighborEntry[]> EntrySets()
     {
@@ -141,7 +177,22 @@ internal static class WireSamples
         yield return ("ConnectToMe/1", Encode(SampleConnectToMe([V4])), RoutedPayloadType.ConnectToMe);
         yield return ("ConnectToMe/2", Encode(SampleConnectToMe()), RoutedPayloadType.ConnectToMe);
         yield return ("ConnectToMe/8", Encode(SampleConnectToMe(EightEndpoints)), RoutedPayloadType.ConnectToMe);
+        yield return ("ConnectToMe/no-via", Encode(SampleConnectToMe([V4], RingAddress.Zero)), RoutedPayloadType.ConnectToMe);
         yield return ("Probe", Encode(new Probe(0x0102030405060708, -5)), RoutedPayloadType.Probe);
+        foreach (var candidates in EndpointSets)
+        {
+            yield return ($"LinkIntent/{candidates.Length}", Encode(SampleLinkIntent(candidates)), RoutedPayloadType.LinkIntent);
+        }
+        foreach (var relays in RelaySets)
+        {
+            yield return ($"LinkIntent/relays-{relays.Length}", Encode(SampleLinkIntent([V4], relays)), RoutedPayloadType.LinkIntent);
+        }
+        yield return ("LinkIntent/reply-8-8", Encode(SampleLinkIntent(EightEndpoints, EightRelays, LinkIntentFlags.Reply)), RoutedPayloadType.LinkIntent);
+        yield return ("LinkIntent/empty", Encode(new LinkIntent(Key, LinkRoles.None, LinkIntentFlags.Reply, 0, [], [])), RoutedPayloadType.LinkIntent);
+        foreach (var (name, inner) in TunnelInners())
+        {
+            yield return ($"Tunnel/{name}", EncodeTunnel(AddressB, inner), RoutedPayloadType.Tunnel);
+        }
         yield return ("Data/0", [], RoutedPayloadType.Data);
         yield return ("Data/5", [1, 2, 3, 4, 5], RoutedPayloadType.Data);
     }
@@ -279,7 +330,7 @@ public class WireRoundTripTests
         {
             foreach (var flags in new[] { RoutedFlags.None, RoutedFlags.ExcludeOrigin })
             {
-                foreach (var type in new[] { RoutedPayloadType.ConnectToMe, RoutedPayloadType.Probe, RoutedPayloadType.Data })
+                foreach (var type in Enum.GetValues<RoutedPayloadType>())
                 {
                     foreach (var (hops, limit) in new (byte, byte)[] { (0, 64), (63, 64), (64, 64), (0, 0), (200, 255) })
                     {
@@ -348,9 +399,9 @@ public class WireRoundTripTests
             {
                 foreach (var flags in new[] { ConnectToMeFlags.None, ConnectToMeFlags.Forwarded })
                 {
-                    foreach (var token in WireSamples.Tokens)
+                    foreach (var (token, via) in WireSamples.Tokens.Zip(new[] { RingAddress.Zero, WireSamples.AddressA, WireSamples.AddressB, RingAddress.Half }))
                     {
-                        var ctm = new ConnectToMe(WireSamples.Key, roles, flags, token, eps);
+                        var ctm = new ConnectToMe(WireSamples.Key, roles, flags, token, via, eps);
                         var payload = WireSamples.Encode(ctm);
                         var datagram = WireSamples.Encode(WireSamples.Header(RoutedPayloadType.ConnectToMe, payload.Length, flags: RoutedFlags.ExcludeOrigin), payload);
                         var body = WireSamples.Body(datagram, MessageType.Routed);
@@ -364,11 +415,29 @@ public class WireRoundTripTests
                         Assert.Equal(roles, decoded.Roles);
                         Assert.Equal(flags, decoded.Flags);
                         Assert.Equal(token, decoded.Token);
+                        Assert.Equal(via, decoded.Via);
                         AssertEndpoints(eps, decoded.Endpoints);
+                        Assert.Equal(LinkRequest.KeySize + 1 + 1 + 8 + RingAddress.Size + EndpointList.Size(eps), payload.Length);
                     }
                 }
             }
         }
+    }
+
+    [Fact]
+    public void ConnectToMe_via_sits_between_the_token_and_the_endpoints_and_zero_means_none()
+    {
+        var none = WireSamples.Encode(WireSamples.SampleConnectToMe([WireSamples.V4], RingAddress.Zero));
+        var via = WireSamples.Encode(WireSamples.SampleConnectToMe([WireSamples.V4], WireSamples.AddressA));
+        Assert.Equal(none.Length, via.Length);
+        const int viaOffset = LinkRequest.KeySize + 1 + 1 + 8;
+        Assert.All(none.AsSpan(viaOffset, RingAddress.Size).ToArray(), b => Assert.Equal(0, b));
+        Assert.Equal("0123456789ABCDEFFEDCBA9876543210DEADBEEF", Convert.ToHexString(via, viaOffset, RingAddress.Size));
+        // Only the via bytes differ.
+        Assert.Equal(none.AsSpan(0, viaOffset).ToArray(), via.AsSpan(0, viaOffset).ToArray());
+        Assert.Equal(none.AsSpan(viaOffset + RingAddress.Size).ToArray(), via.AsSpan(viaOffset + RingAddress.Size).ToArray());
+        Assert.True(ConnectToMe.TryRead(none, out var decoded));
+        Assert.Equal(RingAddress.Zero, decoded!.Via);
     }
 
     [Fact]
@@ -417,10 +486,36 @@ public class WireRoundTripTests
         Assert.True(LinkAccept.TryRead(WireSamples.Body(WireSamples.Encode(acc), MessageType.LinkAccept), out var a));
         AssertEndpoints(mixed, a!.Endpoints);
         Assert.Equal(mixed[3], a.Observed);
-        var ctm = new ConnectToMe(WireSamples.Key, LinkRoles.Near, ConnectToMeFlags.None, 1, mixed);
+        var ctm = new ConnectToMe(WireSamples.Key, LinkRoles.Near, ConnectToMeFlags.None, 1, WireSamples.AddressA, mixed);
         Assert.True(ConnectToMe.TryRead(WireSamples.Encode(ctm), out var c));
         AssertEndpoints(mixed, c!.Endpoints);
+        var intent = new LinkIntent(WireSamples.Key, LinkRoles.Near, LinkIntentFlags.None, 1, mixed, [WireSamples.AddressB]);
+        Assert.True(LinkIntent.TryRead(WireSamples.Encode(intent), out var i));
+        AssertEndpoints(mixed, i!.Candidates);
         Assert.Equal(1 + 2 * 7 + 4 * 19, EndpointList.Size(mixed));
+    }
+
+    [Fact]
+    public void Tcp_endpoints_carry_the_0x80_family_bit_and_stay_apart_from_udp_ones()
+    {
+        var tcp4 = new Woven.Transport.TcpEndPoint(WireSamples.V4.Address, WireSamples.V4.Port);
+        var tcp6 = new Woven.Transport.TcpEndPoint(WireSamples.V6.Address, WireSamples.V6.Port);
+        var req = new LinkRequest(new byte[32], LinkRoles.None, 0, [WireSamples.V4, tcp4, tcp6]);
+        var d = WireSamples.Encode(req);
+        Assert.Equal("03" + "04C000020A1194" + "84C000020A1194" + "86" + "20010DB8000000000000000000010002" + "CA6C", Convert.ToHexString(d, 43, 1 + 7 + 7 + 19));
+        Assert.True(LinkRequest.TryRead(WireSamples.Body(d, MessageType.LinkRequest), out var decoded));
+        Assert.IsNotType<Woven.Transport.TcpEndPoint>(decoded!.Endpoints[0]);
+        Assert.IsType<Woven.Transport.TcpEndPoint>(decoded.Endpoints[1]);
+        Assert.IsType<Woven.Transport.TcpEndPoint>(decoded.Endpoints[2]);
+        Assert.Equal(tcp4, decoded.Endpoints[1]);
+        Assert.Equal(tcp6, decoded.Endpoints[2]);
+        // Hash-based collections keep the two transports apart. (IPEndPoint.Equals itself does not look at the type,
+        // so only the TCP side's Equals says they differ.)
+        Assert.False(decoded.Endpoints[1].Equals(decoded.Endpoints[0]));
+        Assert.NotEqual(decoded.Endpoints[0].GetHashCode(), decoded.Endpoints[1].GetHashCode());
+        var byEndpoint = new Dictionary<IPEndPoint, int> { [decoded.Endpoints[0]] = 1 };
+        Assert.False(byEndpoint.ContainsKey(decoded.Endpoints[1]));
+        Assert.Equal(2, new HashSet<IPEndPoint>(decoded.Endpoints.Take(2)).Count);
     }
 
     [Fact]
@@ -453,6 +548,14 @@ public class WireRoundTripTests
 
         var probe = WireSamples.Encode(new Probe(1, -2));
         Assert.Equal("0000000000000001" + "FFFFFFFFFFFFFFFE", Convert.ToHexString(probe));
+
+        // ConnectToMe: key, roles, flags, token, via (20), endpoint list.
+        var key = Enumerable.Repeat((byte)0x5A, 32).ToArray();
+        var ctm = WireSamples.Encode(new ConnectToMe(key, LinkRoles.Near | LinkRoles.FarOut, ConnectToMeFlags.Forwarded, 0x0102030405060708, WireSamples.AddressA, [WireSamples.V4]));
+        Assert.Equal(string.Concat(Enumerable.Repeat("5A", 32)) + "06" + "01" + "0102030405060708" + "0123456789ABCDEFFEDCBA9876543210DEADBEEF" + "01" + "04C000020A1194", Convert.ToHexString(ctm));
+        Assert.Equal(32 + 1 + 1 + 8 + 20 + 1 + 7, ctm.Length);
+        var ctmNoVia = WireSamples.Encode(new ConnectToMe(key, LinkRoles.Near, ConnectToMeFlags.None, 1, RingAddress.Zero, [WireSamples.V4]));
+        Assert.Equal(string.Concat(Enumerable.Repeat("5A", 32)) + "02" + "00" + "0000000000000001" + new string('0', 40) + "01" + "04C000020A1194", Convert.ToHexString(ctmNoVia));
     }
 
     [Fact]
@@ -478,6 +581,6 @@ public class WireRoundTripTests
             Assert.Equal(roles, roles.Mirror().Mirror());
             Assert.Equal(roles & (LinkRoles.Leaf | LinkRoles.Near), roles.Mirror() & (LinkRoles.Leaf | LinkRoles.Near));
         }
-        Assert.Equal(LinkRoles.Near | LinkRoles.FarIn, ((LinkRoles)0xF0 | LinkRoles.Near | LinkRoles.FarOut).Mirror());
+        Assert.Equal(LinkRoles.Near | LinkRoles.FarIn, ((LinkRoles)0xE0 | LinkRoles.Near | LinkRoles.FarOut).Mirror());
     }
 }

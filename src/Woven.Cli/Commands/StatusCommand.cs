@@ -51,10 +51,11 @@ internal static class StatusCommand
         Console.WriteLine($"successors  {string.Join(" ", s.Successors.Select(a => a[..8]))}");
         Console.WriteLine($"predecessors {string.Join(" ", s.Predecessors.Select(a => a[..8]))}");
         Console.WriteLine($"peers       {s.Peers.Count}");
-        Console.WriteLine($"  {"ADDRESS",-10} {"ENDPOINT",-22} {"ROLES",-18} {"RTT ms",8} {"SILENT s",9}");
+        Console.WriteLine($"  {"ADDRESS",-10} {"PATH",-16} {"ENDPOINT",-22} {"ROLES",-18} {"RTT ms",8} {"SILENT s",9}");
         foreach (var p in s.Peers)
         {
-            Console.WriteLine($"  {p.Address[..8],-10} {p.Endpoint,-22} {string.Join(",", p.Roles),-18} {(p.RttMs is { } r ? r.ToString("F2") : "-"),8} {p.SilentS,9:F1}");
+            var path = p.Path == "relayed" ? $"relayed {p.Via?[..8]}" : $"direct {p.Transport}";
+            Console.WriteLine($"  {p.Address[..8],-10} {path,-16} {p.Endpoint,-22} {string.Join(",", p.Roles),-18} {(p.RttMs is { } r ? r.ToString("F2") : "-"),8} {p.SilentS,9:F1}");
         }
         Console.WriteLine($"dropped     {s.Counters.DroppedTotal} datagrams ({string.Join(", ", s.Counters.Dropped.Where(d => d.Value > 0).Select(d => $"{d.Key} {d.Value}"))})");
     }

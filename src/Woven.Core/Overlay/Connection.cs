@@ -65,7 +65,10 @@ public sealed class Connection
     /// Made by the ring's own procedures (a near or far link), not only a bootstrap leaf: used for greedy
     /// routing and for working out the neighbourhood.
     /// </summary>
-    public bool IsRoutable => (Roles & (LinkRoles.Near | LinkRoles.FarOut | LinkRoles.FarIn)) != 0;
+    public bool IsRoutable => (Roles & (LinkRoles.Near | LinkRoles.FarOut | LinkRoles.FarIn | LinkRoles.Shortcut)) != 0;
+
+    /// <summary>Milliseconds from the first attempt to link (a check, an intent) to the link being up; -1 when the peer opened it unasked.</summary>
+    public double SetupMs { get; internal set; } = -1;
 
     public override string ToString() =>
         $"{Address.ToShortString()}@{(IsRelayed ? "via " + Relay.ToShortString() : Endpoint.ToString())} {Roles}{(IsNear ? " near" : "")}";

@@ -33,9 +33,32 @@ public sealed partial class OverlayNode
         public bool DirectOnly { get; init; }
         public int Attempts { get; set; }
         public long NextAttempt { get; set; }
+        public long LastSent { get; set; }
     }
 
     private readonly Dictionary<ulong, PendingLink> _pendingLinks = [];
+
+    /// <summary>When linking to a peer began, for the set-up time of the link (cleared when it is up or given up).</summary>
+    private readonly Dictionary<RingAddress, long> _linkStarted = [];
+
+    /// <summary>
+    /// Asks for a direct link to a node known only by its address (a shortcut): an intent routed to it carries our
+    /// candidates and relays, its answer carries its own, and both sides check at once. Kept until trimmed as unused.
+    /// </summary>
+    public void RequestLink(RingAddress peer)
+    {
+        lock (_gate)
+        {
+            if (_stopped || peer == Address) return;
+            if (_table.TryGetValue(peer, out var existing))
+            {
+                existing.Roles |= LinkRoles.Shortcut;
+                return;
+            }
+            if (IsLinking(peer)) return;
+            StartLink(peer, [], LinkRoles.Shortcut, NewToken());
+        }
+    }
 
     private ulong NewToken() => (ulong)_random.NextInt64() ^ ((ulong)_random.Next() << 62);
 
@@ -58,6 +81,7 @@ public sealed partial class OverlayNode
         if (expected is { } e && e == Address) return null;
         if (endpoints.Length == 0 && expected is null) return null;
         var pending = new PendingLink { Token = token, Endpoints = endpoints, Roles = roles, Expected = expected, IntentVia = intentVia, DirectOnly = directOnly };
+        if (expected is { } peerAddress) _linkStarted.TryAdd(peerAddress, _time.GetTimestamp());
         if (relays is not null) AddRelays(pending, relays);
         if (intentVia is { } v) AddRelays(pending, [v]);
         _pendingLinks[token] = pending;
@@ -86,6 +110,7 @@ public sealed partial class OverlayNode
     {
         pending.Attempts++;
         long now = _time.GetTimestamp();
+        pending.LastSent = now;
         // The first retry comes soon: it is when the intent goes out if the plain request was not answered.
         pending.NextAttempt = now + (pending.Attempts == 1 ? _linkRetry / 2 : _linkRetry);
         var request = new LinkRequest(_identity.PublicKey, pending.Roles, pending.Token, AdvertisedEndpoints());
@@ -93,7 +118,9 @@ public sealed partial class OverlayNode
         if (pending.Attempts <= _options.LinkAttempts || pending.Relays.Count == 0 || pending.DirectOnly)
         {
             foreach (var ep in pending.Endpoints) SendRaw(ep, _sendBuffer.AsSpan(0, n), maintenance: true);
-            if (pending.Attempts == 2 && pending.Expected is { } peer && !pending.IntentSent)
+            // The intent goes with the first retry (a public peer answers the plain request before that), or at
+            // once when there is nothing to check yet.
+            if ((pending.Attempts == 2 || pending.Endpoints.Length == 0) && pending.Expected is { } peer && !pending.IntentSent)
             {
                 pending.IntentSent = true;
                 SendIntent(peer, pending.Roles, pending.Token, LinkIntentFlags.None, pending.IntentVia);
@@ -117,7 +144,20 @@ public sealed partial class OverlayNode
         return usable[attempt % usable.Count]!.Address;
     }
 
-    private IPEndPoint[] AdvertisedEndpoints() => [.. _endpoints];
+    /// <summary>
+    /// Our candidates: host endpoints, server-reflexive ones peers reported, and with the TCP fallback the TCP twin of
+    /// each reflexive one (a full-cone NAT or a forwarded port may let TCP in there too).
+    /// </summary>
+    private IPEndPoint[] AdvertisedEndpoints()
+    {
+        if (!_options.TcpFallback || _endpoints.Count == _hostEndpoints) return [.. _endpoints];
+        var list = new List<IPEndPoint>(_endpoints);
+        for (int i = _hostEndpoints; i < _endpoints.Count && list.Count < EndpointList.MaxCount; i++)
+        {
+            if (_endpoints[i] is not Transport.TcpEndPoint) list.Add(Transport.TcpEndPoint.From(_endpoints[i]));
+        }
+        return [.. list.Take(EndpointList.MaxCount)];
+    }
 
     /// <summary>Addresses of peers linked directly: the relays this node can offer for a link.</summary>
     private RingAddress[] OfferedRelays()
@@ -163,6 +203,12 @@ public sealed partial class OverlayNode
         var observed = src.Endpoint ?? (request.Endpoints.Length > 0 ? request.Endpoints[0] : new IPEndPoint(IPAddress.Any, 1));
         var accept = new LinkAccept(_identity.PublicKey, request.Roles.Mirror() & roles, request.Token, observed, AdvertisedEndpoints());
         if (accept.TryWrite(_sendBuffer, out int n)) SendTo(connection, _sendBuffer.AsSpan(0, n), maintenance: true);
+        if (connection.RttMs < 0 && connection.LastPingSent == 0)
+        {
+            // The requester learns the round-trip time from our answer; we learn it from a first ping.
+            connection.LastPingSent = _time.GetTimestamp();
+            SendAddressed(MessageType.Ping, (ulong)connection.LastPingSent, connection, maintenance: true);
+        }
         return DropReason.None;
     }
 
@@ -176,6 +222,8 @@ public sealed partial class OverlayNode
         if (!src.IsRelayed) LearnObservedEndpoint(accept.Observed);
         var connection = Upsert(peer, src, roles, accept.Endpoints);
         if (connection is null) return DropReason.TableFull;
+        // The answer to the latest check: a first round-trip time, before any ping.
+        if (connection.RttMs < 0 && pending.LastSent > 0) connection.RttMs = (_time.GetTimestamp() - pending.LastSent) * 1000.0 / _frequency;
         AfterLinked(connection, pending);
         return DropReason.None;
     }
@@ -205,7 +253,8 @@ public sealed partial class OverlayNode
     {
         if (observed.Address.Equals(IPAddress.Any) || observed.Address.Equals(IPAddress.IPv6Any)) return;
         if (_endpoints.Contains(observed)) return;
-        if (_endpoints.Count >= EndpointList.MaxCount) _endpoints.RemoveAt(_hostEndpoints);
+        if (observed is Transport.TcpEndPoint) return;
+        if (_endpoints.Count >= _hostEndpoints + 3) _endpoints.RemoveAt(_hostEndpoints);
         _endpoints.Add(observed);
     }
 
@@ -258,6 +307,7 @@ public sealed partial class OverlayNode
         c.LastHeard = now;
         c.Roles |= roles;
         if ((roles & LinkRoles.Leaf) != 0) c.LeafExpires = now + _leafLifetime;
+        if (_linkStarted.Remove(peer, out long started) && c.SetupMs < 0) c.SetupMs = (now - started) * 1000.0 / _frequency;
         RecomputeNeighbourhood();
         return c;
     }
@@ -354,6 +404,7 @@ public sealed partial class OverlayNode
             return;
         }
         bool reply = (intent.Flags & LinkIntentFlags.Reply) != 0;
+        if (!_table.ContainsKey(peer)) _linkStarted.TryAdd(peer, _time.GetTimestamp());
         foreach (var p in _pendingLinks.Values)
         {
             if (p.Expected != peer) continue;

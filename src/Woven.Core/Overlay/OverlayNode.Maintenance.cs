@@ -77,7 +77,10 @@ public sealed partial class OverlayNode
             else SendLinkAttempt(p);
         }
         if (expired is null) return;
-        foreach (var t in expired) _pendingLinks.Remove(t);
+        foreach (var t in expired)
+        {
+            if (_pendingLinks.Remove(t, out var p) && p.Expected is { } peer && !IsLinking(peer)) _linkStarted.Remove(peer);
+        }
     }
 
     private void DetectFailures(long now)
@@ -168,7 +171,7 @@ public sealed partial class OverlayNode
                     c.IsBootstrap = false;
                 }
             }
-            if ((c.Roles & (LinkRoles.Leaf | LinkRoles.FarOut | LinkRoles.FarIn)) != 0 || c.SuccessorRank > 0 || c.PredecessorRank > 0) continue;
+            if ((c.Roles & (LinkRoles.Leaf | LinkRoles.FarOut | LinkRoles.FarIn | LinkRoles.Shortcut)) != 0 || c.SuccessorRank > 0 || c.PredecessorRank > 0) continue;
             if (now - c.EstablishedAt < _trimGrace) continue;
             _scratch.Add(c);
         }

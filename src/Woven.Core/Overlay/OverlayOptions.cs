@@ -18,7 +18,7 @@ public sealed class OverlayOptions
     /// <summary>Upper bound on connections of all kinds.</summary>
     public int MaxConnections { get; set; } = 160;
 
-    public TimeSpan TickInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+    public TimeSpan TickInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>A link silent this long is pinged.</summary>
     public TimeSpan PingInterval { get; set; } = TimeSpan.FromSeconds(5);
@@ -44,9 +44,9 @@ public sealed class OverlayOptions
     /// <summary>A new link is not trimmed before it is this old.</summary>
     public TimeSpan TrimGrace { get; set; } = TimeSpan.FromSeconds(10);
 
-    public TimeSpan LinkRetry { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan LinkRetry { get; set; } = TimeSpan.FromMilliseconds(500);
 
-    public int LinkAttempts { get; set; } = 4;
+    public int LinkAttempts { get; set; } = 6;
 
     /// <summary>How long a far connect-to-me may go unanswered before another is sent.</summary>
     public TimeSpan FarRequestTimeout { get; set; } = TimeSpan.FromSeconds(5);

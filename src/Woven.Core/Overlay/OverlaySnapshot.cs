@@ -14,7 +14,10 @@ public sealed record PeerInfo(
     int PredecessorRank,
     double RttMs,
     double SilentSeconds,
-    double AgeSeconds);
+    double AgeSeconds,
+    bool Relayed,
+    RingAddress? Via,
+    double SetupMs);
 
 /// <summary>A consistent copy of a node's state, taken under its lock.</summary>
 public sealed record OverlaySnapshot(
@@ -37,7 +40,8 @@ public sealed partial class OverlayNode
             var peers = _table.Values
                 .OrderBy(c => RingAddress.Clockwise(Address, c.Address))
                 .Select(c => new PeerInfo(c.Address, c.Endpoint, c.Roles, c.IsNear, c.SuccessorRank, c.PredecessorRank, c.RttMs,
-                    (now - c.LastHeard) / (double)_frequency, (now - c.EstablishedAt) / (double)_frequency))
+                    (now - c.LastHeard) / (double)_frequency, (now - c.EstablishedAt) / (double)_frequency,
+                    c.IsRelayed, c.IsRelayed ? c.Relay : null, c.SetupMs))
                 .ToList();
             var succ = _successors.Take(Math.Min(_successorCount, _options.NearPerSide)).Select(c => c!.Address).ToList();
             var pred = _predecessors.Take(Math.Min(_predecessorCount, _options.NearPerSide)).Select(c => c!.Address).ToList();

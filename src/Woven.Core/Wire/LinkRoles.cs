@@ -16,16 +16,18 @@ public enum LinkRoles : byte
     FarOut = 0x04,
     /// <summary>A Symphony far link that the receiver asked for.</summary>
     FarIn = 0x08,
+    /// <summary>A link asked for directly (by an application, or for traffic that deserves one: IPOP's shortcuts).</summary>
+    Shortcut = 0x10,
 }
 
 public static class LinkRolesExtensions
 {
-    public const LinkRoles Known = LinkRoles.Leaf | LinkRoles.Near | LinkRoles.FarOut | LinkRoles.FarIn;
+    public const LinkRoles Known = LinkRoles.Leaf | LinkRoles.Near | LinkRoles.FarOut | LinkRoles.FarIn | LinkRoles.Shortcut;
 
     /// <summary>The same roles seen from the other end of the link.</summary>
     public static LinkRoles Mirror(this LinkRoles roles)
     {
-        var r = roles & (LinkRoles.Leaf | LinkRoles.Near);
+        var r = roles & (LinkRoles.Leaf | LinkRoles.Near | LinkRoles.Shortcut);
         if ((roles & LinkRoles.FarOut) != 0) r |= LinkRoles.FarIn;
         if ((roles & LinkRoles.FarIn) != 0) r |= LinkRoles.FarOut;
         return r;

@@ -34,12 +34,20 @@ public sealed partial class NodeProcess : IDisposable
     public bool HasExited => _process.HasExited;
 
     /// <summary>Starts <c>woven up</c>; <paramref name="woven"/> is the woven executable or woven.dll.</summary>
-    public static NodeProcess Start(string woven, string stateDir, IPEndPoint listen, IEnumerable<IPEndPoint> bootstraps, IEnumerable<string>? extraArgs = null)
+    /// <param name="netns">A network namespace to run the node in (through <c>ip netns exec</c>, which execs, so the PID is the node's).</param>
+    public static NodeProcess Start(string woven, string stateDir, IPEndPoint listen, IEnumerable<IPEndPoint> bootstraps, IEnumerable<string>? extraArgs = null, string? netns = null)
     {
         Directory.CreateDirectory(stateDir);
-        var psi = woven.EndsWith(".dll", StringComparison.Ordinal)
-            ? new ProcessStartInfo("dotnet") { ArgumentList = { woven } }
-            : new ProcessStartInfo(woven);
+        var psi = new ProcessStartInfo(netns is null ? woven : "ip");
+        if (netns is not null)
+        {
+            foreach (var a in new[] { "netns", "exec", netns, woven }) psi.ArgumentList.Add(a);
+        }
+        if (woven.EndsWith(".dll", StringComparison.Ordinal))
+        {
+            psi.FileName = "dotnet";
+            psi.ArgumentList.Insert(0, woven);
+        }
         foreach (var a in new[] { "up", "--listen", listen.ToString(), "--state-dir", stateDir }) psi.ArgumentList.Add(a);
         var boot = string.Join(",", bootstraps.Select(b => b.ToString()));
         if (boot.Length > 0)

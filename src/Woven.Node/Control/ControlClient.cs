@@ -48,5 +48,12 @@ public sealed class ControlClient : IDisposable
         return (await response.Content.ReadFromJsonAsync<StatusDocument>(ControlJson.Options, cancellationToken))!;
     }
 
+    /// <summary>Asks the node for a direct link (a shortcut) to the node at <paramref name="address"/>.</summary>
+    public async Task RequestLinkAsync(string address, CancellationToken cancellationToken)
+    {
+        using var response = await _http.PostAsync(new Uri($"v1/links/{address}", UriKind.Relative), null, cancellationToken);
+        response.EnsureSuccessStatusCode();
+    }
+
     public void Dispose() => _http.Dispose();
 }

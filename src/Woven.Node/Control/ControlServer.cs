@@ -55,7 +55,14 @@ public sealed class ControlServer : IAsyncDisposable
             var overlay = _node.Overlay!;
             return Results.Json(StatusDocument.From(overlay.Snapshot(), overlay.Identity.PublicKey, _node.TransportStatus()), ControlJson.Options);
         });
-        app.MapFallback(() => Results.Json(new { error = "unknown endpoint; this node serves GET /v1/status" }, ControlJson.Options, statusCode: 404));
+        app.MapPost("/v1/links/{address}", (string address) =>
+        {
+            if (!Woven.Addressing.RingAddress.TryParse(address, out var peer))
+                return Results.Json(new { error = "address: expected 40 hex digits (a ring address, as woven status shows)" }, ControlJson.Options, statusCode: 400);
+            _node.Overlay!.RequestLink(peer);
+            return Results.Json(new { requested = peer.ToString() }, ControlJson.Options, statusCode: 202);
+        });
+        app.MapFallback(() => Results.Json(new { error = "unknown endpoint; this node serves GET /v1/status and POST /v1/links/ADDRESS" }, ControlJson.Options, statusCode: 404));
         await app.StartAsync(cancellationToken);
         File.SetUnixFileMode(_socketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         _app = app;

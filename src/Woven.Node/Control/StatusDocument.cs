@@ -32,10 +32,14 @@ public sealed record StatusDocument(
         s.Peers.Select(p => new PeerDocument(
             p.Address.ToString(),
             Format(p.Endpoint),
+            p.Relayed ? "relayed" : "direct",
+            p.Via?.ToString(),
+            p.Relayed ? null : p.Endpoint is Woven.Transport.TcpEndPoint ? "tcp" : "udp",
             RoleNames(p),
             p.SuccessorRank,
             p.PredecessorRank,
             p.RttMs < 0 ? null : Math.Round(p.RttMs, 3),
+            p.SetupMs < 0 ? null : Math.Round(p.SetupMs, 1),
             Math.Round(p.SilentSeconds, 1),
             Math.Round(p.AgeSeconds, 1))).ToList(),
         new CountersDocument(
@@ -50,7 +54,7 @@ public sealed record StatusDocument(
             s.Counters.DropsByReason()),
         transport);
 
-    public static string Format(IPEndPoint ep) => ep.ToString();
+    public static string Format(IPEndPoint ep) => ep is Woven.Transport.TcpEndPoint ? new IPEndPoint(ep.Address, ep.Port).ToString() : ep.ToString();
 
     private static List<string> RoleNames(PeerInfo p)
     {
@@ -59,17 +63,27 @@ public sealed record StatusDocument(
         if ((p.Roles & LinkRoles.FarOut) != 0) roles.Add("far_out");
         if ((p.Roles & LinkRoles.FarIn) != 0) roles.Add("far_in");
         if ((p.Roles & LinkRoles.Leaf) != 0) roles.Add("leaf");
+        if ((p.Roles & LinkRoles.Shortcut) != 0) roles.Add("shortcut");
         return roles;
     }
 }
 
+/// <summary>
+/// One linked peer. <c>path</c> is <c>direct</c> or <c>relayed</c>; <c>via</c> names the relay of a relayed link;
+/// <c>transport</c> is <c>udp</c> or <c>tcp</c> for a direct link; <c>setup_ms</c> is the time from the first attempt to
+/// link to the link being up (absent when the peer opened it unasked).
+/// </summary>
 public sealed record PeerDocument(
     string Address,
     string Endpoint,
+    string Path,
+    string? Via,
+    string? Transport,
     IReadOnlyList<string> Roles,
     int SuccessorRank,
     int PredecessorRank,
     double? RttMs,
+    double? SetupMs,
     double SilentS,
     double AgeS);
 

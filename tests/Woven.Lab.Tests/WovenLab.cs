@@ -1,0 +1,87 @@
+using System.Net;
+using Woven.Node.Cluster;
+using Woven.Node.Control;
+
+namespace Woven.Lab.Tests;
+
+/// <summary>
+/// Real woven nodes in a lab: a public seed and a second public node (both can relay), and one host per site.
+/// Nodes run in their namespaces; their control sockets live in a temporary directory the test process reaches.
+/// </summary>
+public sealed class WovenLab : IDisposable
+{
+    public const int Port = 7000;
+    public static readonly IPAddress SeedIp = IPAddress.Parse("203.0.113.10");
+    public static readonly IPAddress Relay2Ip = IPAddress.Parse("203.0.113.11");
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("woven-lab-").FullName;
+    private readonly List<NodeProcess> _nodes = [];
+
+    public WovenLab()
+    {
+        Lab = new Lab();
+        Lab.CreateInternet();
+        Lab.AddPublicHost("seed", SeedIp);
+        Lab.AddPublicHost("relay2", Relay2Ip);
+    }
+
+    public Lab Lab { get; }
+
+    public Dictionary<string, NodeProcess> Nodes { get; } = [];
+
+    public static string Woven { get; } = FindWoven();
+
+    private static string FindWoven()
+    {
+        var env = Environment.GetEnvironmentVariable("WOVEN_BIN");
+        if (!string.IsNullOrEmpty(env) && File.Exists(env)) return env;
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            foreach (var config in new[] { "Release", "Debug" })
+            {
+                var candidate = Path.Combine(dir.FullName, "src", "Woven.Cli", "bin", config, "net10.0", "woven");
+                if (File.Exists(candidate)) return candidate;
+            }
+        }
+        throw new FileNotFoundException("woven executable not found: build src/Woven.Cli or set WOVEN_BIN");
+    }
+
+    /// <summary>Starts the two public nodes; the seed founds the ring.</summary>
+    public async Task StartPublicNodesAsync(CancellationToken ct)
+    {
+        await StartAsync("seed", Lab.Namespace("seed"), []);
+        await StartAsync("relay2", Lab.Namespace("relay2"), [new IPEndPoint(SeedIp, Port)]);
+    }
+
+    /// <summary>Adds a site of <paramref name="type"/> with one host running a node that joins through the seed.</summary>
+    public async Task<NodeProcess> AddSiteNodeAsync(string site, NatType type, int index)
+    {
+        Lab.AddSite(site, type, index);
+        Lab.AddHost(site, "h");
+        return await StartAsync(site, Lab.HostNamespace(site, "h"), [new IPEndPoint(SeedIp, Port)]);
+    }
+
+    private async Task<NodeProcess> StartAsync(string name, string netns, IPEndPoint[] bootstraps)
+    {
+        var node = NodeProcess.Start(Woven, Path.Combine(_dir, name), new IPEndPoint(IPAddress.Any, Port), bootstraps, netns: netns);
+        _nodes.Add(node);
+        Nodes[name] = node;
+        await node.WaitUntilUpAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
+        return node;
+    }
+
+    public async Task<StatusDocument> StatusAsync(string name, CancellationToken ct) => await Nodes[name].Control.GetStatusAsync(ct);
+
+    public void Dispose()
+    {
+        foreach (var n in _nodes) n.Dispose();
+        Lab.Dispose();
+        try
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
