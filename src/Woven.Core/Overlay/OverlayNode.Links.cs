@@ -288,6 +288,8 @@ public sealed partial class OverlayNode
             {
                 c.IsRelayed = true;
                 c.Relay = src.Via;
+                // The first attempt to go direct (which also refreshes the shared relays) comes soon.
+                c.LastUpgrade = now - _upgradeInterval + 4 * _relayPing;
             }
             else
             {
@@ -327,6 +329,7 @@ public sealed partial class OverlayNode
 
     private void SetRelayed(Connection c, RingAddress via)
     {
+        if (!c.IsRelayed) c.LastUpgrade = _time.GetTimestamp() - _upgradeInterval + 4 * _relayPing;
         if (!c.IsRelayed && _byEndpoint.TryGetValue(c.Endpoint, out var e) && ReferenceEquals(e, c)) _byEndpoint.Remove(c.Endpoint);
         c.IsRelayed = true;
         c.Relay = via;
@@ -404,7 +407,20 @@ public sealed partial class OverlayNode
             return;
         }
         bool reply = (intent.Flags & LinkIntentFlags.Reply) != 0;
-        if (!_table.ContainsKey(peer)) _linkStarted.TryAdd(peer, _time.GetTimestamp());
+        if (_table.TryGetValue(peer, out var linked))
+        {
+            // Linked already (an upgrade attempt, a re-punch): keep the list of relays we share up to date.
+            foreach (var r in intent.Relays)
+            {
+                if (r == peer || !_table.TryGetValue(r, out var rc) || rc.IsRelayed) continue;
+                linked.RelayOptions ??= [];
+                if (!linked.RelayOptions.Contains(r)) linked.RelayOptions.Add(r);
+            }
+        }
+        else
+        {
+            _linkStarted.TryAdd(peer, _time.GetTimestamp());
+        }
         foreach (var p in _pendingLinks.Values)
         {
             if (p.Expected != peer) continue;

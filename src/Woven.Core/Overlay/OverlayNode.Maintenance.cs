@@ -133,20 +133,24 @@ public sealed partial class OverlayNode
             c.LastPingSent = now;
             SendAddressed(MessageType.Ping, (ulong)now, c, maintenance: true);
         }
-        if (silent > 3 * _relayPing && now - c.LastRepair > 2 * _relayPing && c.RelayOptions is { Count: > 1 } options)
+        if (silent > 3 * _relayPing && now - c.LastRepair > 2 * _relayPing)
         {
+            // Next relay in the list that is still linked directly; after the last one, the ring itself.
             c.LastRepair = now;
+            var options = c.RelayOptions ?? [];
             int at = options.IndexOf(c.Relay);
-            for (int i = 1; i <= options.Count; i++)
+            var next = c.Address;
+            for (int i = at + 1; i < options.Count; i++)
             {
-                var next = options[(at + i) % options.Count];
-                if (next != c.Relay && _table.TryGetValue(next, out var r) && !r.IsRelayed)
+                if (options[i] != c.Relay && _table.TryGetValue(options[i], out var r) && !r.IsRelayed)
                 {
-                    c.Relay = next;
-                    SendAddressed(MessageType.Ping, (ulong)now, c, maintenance: true);
+                    next = options[i];
                     break;
                 }
             }
+            if (next == c.Relay && options.Count > 0) next = options[0];
+            c.Relay = next;
+            SendAddressed(MessageType.Ping, (ulong)now, c, maintenance: true);
         }
         if (now - c.LastUpgrade > _upgradeInterval && !IsLinking(c.Address) && c.Candidates.Length > 0)
         {

@@ -78,7 +78,9 @@ public sealed partial class OverlayNode
         if (final == Address)
         {
             if (previous.IsRelayed) return DropReason.Malformed;
-            return Dispatch(PacketSource.Relayed(header.Source, previous.Address), inner);
+            // Over the ring there is no fixed relay: answers go back over the ring too (relay = the sender itself).
+            var via = (header.Flags & RoutedFlags.ViaRing) != 0 ? header.Source : previous.Address;
+            return Dispatch(PacketSource.Relayed(header.Source, via), inner);
         }
         if (!_table.TryGetValue(final, out var target) || target.IsRelayed) return DropReason.Unreachable;
         if (header.Hops + 1 >= header.HopLimit) return DropReason.HopLimit;

@@ -174,7 +174,11 @@ public sealed partial class OverlayNode : IDisposable
         else SendTunneled(to.Relay, to.Address, datagram, maintenance);
     }
 
-    /// <summary>Wraps a datagram for <paramref name="final"/> and routes it to <paramref name="relay"/>, which hands it on.</summary>
+    /// <summary>
+    /// Wraps a datagram for <paramref name="final"/> and routes it to <paramref name="relay"/>, which hands it on. A relay
+    /// equal to the final node means "over the ring": the tunnel is routed greedily to the final node itself, leaving
+    /// through a direct link other than the (relayed) one to it.
+    /// </summary>
     private void SendTunneled(RingAddress relay, RingAddress final, ReadOnlySpan<byte> datagram, bool maintenance)
     {
         datagram.CopyTo(_innerBuffer);
@@ -183,8 +187,29 @@ public sealed partial class OverlayNode : IDisposable
             _counters.Drop(DropReason.TooBig);
             return;
         }
-        var header = new Routed(Address, relay, RoutingMode.Exact, RoutedFlags.None, 0, _options.HopLimit, RoutedPayloadType.Tunnel, 0, n);
-        Originate(header, _payloadBuffer.AsSpan(0, n), maintenance: maintenance);
+        bool viaRing = relay == final;
+        var header = new Routed(Address, relay, RoutingMode.Exact, viaRing ? RoutedFlags.ViaRing : RoutedFlags.None, 0, _options.HopLimit, RoutedPayloadType.Tunnel, 0, n);
+        Connection? firstHop = null;
+        if (viaRing)
+        {
+            var best = RingAddress.Half;
+            foreach (var c in _table.Values)
+            {
+                if (c.IsRelayed || c.Address == final || !c.IsRoutable) continue;
+                var d = RingAddress.Distance(c.Address, final);
+                if (firstHop is null || d < best)
+                {
+                    best = d;
+                    firstHop = c;
+                }
+            }
+            if (firstHop is null)
+            {
+                _counters.Drop(DropReason.Unreachable);
+                return;
+            }
+        }
+        Originate(header, _payloadBuffer.AsSpan(0, n), firstHop, maintenance);
     }
 
     /// <summary>Routes a payload to a peer: through <paramref name="via"/> (a node linked to it) when given, else over the ring.</summary>

@@ -17,7 +17,8 @@ public sealed record PeerInfo(
     double AgeSeconds,
     bool Relayed,
     RingAddress? Via,
-    double SetupMs);
+    double SetupMs,
+    IReadOnlyList<RingAddress> RelayOptions);
 
 /// <summary>A consistent copy of a node's state, taken under its lock.</summary>
 public sealed record OverlaySnapshot(
@@ -41,7 +42,7 @@ public sealed partial class OverlayNode
                 .OrderBy(c => RingAddress.Clockwise(Address, c.Address))
                 .Select(c => new PeerInfo(c.Address, c.Endpoint, c.Roles, c.IsNear, c.SuccessorRank, c.PredecessorRank, c.RttMs,
                     (now - c.LastHeard) / (double)_frequency, (now - c.EstablishedAt) / (double)_frequency,
-                    c.IsRelayed, c.IsRelayed ? c.Relay : null, c.SetupMs))
+                    c.IsRelayed, c.IsRelayed ? c.Relay : null, c.SetupMs, c.RelayOptions?.ToList() ?? []))
                 .ToList();
             var succ = _successors.Take(Math.Min(_successorCount, _options.NearPerSide)).Select(c => c!.Address).ToList();
             var pred = _predecessors.Take(Math.Min(_predecessorCount, _options.NearPerSide)).Select(c => c!.Address).ToList();

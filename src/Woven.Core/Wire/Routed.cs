@@ -17,6 +17,8 @@ public enum RoutedFlags : byte
     None = 0,
     /// <summary>Nearest mode: the origin itself never counts as the nearest node (used to find one's own neighbours).</summary>
     ExcludeOrigin = 0x01,
+    /// <summary>A tunnel routed over the ring straight to its final node, with no fixed relay (the last resort of a relayed link).</summary>
+    ViaRing = 0x02,
 }
 
 /// <summary>What a routed message carries.</summary>
@@ -93,7 +95,7 @@ public readonly record struct Routed(
         int length = r.U16();
         if (!r.Ok || r.Remaining != length) return false;
         if (mode is not (RoutingMode.Exact or RoutingMode.Nearest)) return false;
-        if ((flags & ~RoutedFlags.ExcludeOrigin) != 0) return false;
+        if ((flags & ~(RoutedFlags.ExcludeOrigin | RoutedFlags.ViaRing)) != 0) return false;
         if (!Enum.IsDefined(type)) return false;
         if (hops > limit) return false;
         message = new Routed(src, dst, mode, flags, hops, limit, type, HeaderSize, length);
