@@ -123,10 +123,24 @@ public class StunMessageTests
         Assert.Empty(m.UnknownComprehensionRequired); // USERNAME, NONCE, REALM, MESSAGE-INTEGRITY are known
     }
 
+    /// <summary>The attributes of a message, in order, as (type, whole attribute bytes including padding).</summary>
+    private static List<(ushort Type, byte[] Bytes)> Attributes(byte[] message)
+    {
+        var list = new List<(ushort, byte[])>();
+        for (int at = 20; at < message.Length;)
+        {
+            ushort type = BinaryPrimitives.ReadUInt16BigEndian(message.AsSpan(at));
+            int length = 4 + ((BinaryPrimitives.ReadUInt16BigEndian(message.AsSpan(at + 2)) + 3) & ~3);
+            list.Add((type, message[at..(at + length)]));
+            at += length;
+        }
+        return list;
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void Encoding_the_rfc5769_responses_reproduces_their_xor_mapped_address_bytes(bool ipv6)
+    public void Encoding_the_rfc5769_responses_reproduces_their_attribute_bytes(bool ipv6)
     {
         var vector = ipv6 ? Rfc5769.ResponseIPv6 : Rfc5769.ResponseIPv4;
         var m = new StunMessage
@@ -137,15 +151,18 @@ public class StunMessageTests
             XorMappedAddress = ipv6 ? Rfc5769.MappedIPv6 : Rfc5769.MappedIPv4,
         };
         var ours = m.ToArray();
-        int end = ipv6 ? 60 : 48; // header, SOFTWARE (16), XOR-MAPPED-ADDRESS (12 or 24); the vector goes on with MESSAGE-INTEGRITY
-        Assert.Equal(end, ours.Length);
-        // The vector's message length counts MESSAGE-INTEGRITY and FINGERPRINT, and it pads SOFTWARE with a space
-        // (padding is ignored by receivers); Woven pads with zero. Everything else is identical.
-        var expected = vector[..end];
-        BinaryPrimitives.WriteUInt16BigEndian(expected.AsSpan(2), (ushort)(end - 20));
-        Assert.Equal(0x20, expected[35]);
-        expected[35] = 0;
-        Assert.Equal(Convert.ToHexString(expected), Convert.ToHexString(ours));
+        Assert.Equal(vector[..2], ours[..2]);     // type
+        Assert.Equal(vector[4..20], ours[4..20]); // cookie, transaction id
+        var theirs = Attributes(vector).ToDictionary(a => a.Type, a => a.Bytes);
+        var mine = Attributes(ours);
+        Assert.Equal(new[] { StunAttributeType.XorMappedAddress, StunAttributeType.Software }, mine.Select(a => a.Type));
+        // XOR-MAPPED-ADDRESS is identical, byte for byte.
+        Assert.Equal(Convert.ToHexString(theirs[StunAttributeType.XorMappedAddress]), Convert.ToHexString(mine[0].Bytes));
+        // SOFTWARE too, except its padding byte: the vector pads with a space (receivers ignore padding), Woven with zero.
+        var software = theirs[StunAttributeType.Software];
+        Assert.Equal(0x20, software[^1]);
+        software[^1] = 0;
+        Assert.Equal(Convert.ToHexString(software), Convert.ToHexString(mine[1].Bytes));
     }
 
     [Fact]
@@ -281,7 +298,7 @@ public class StunMessageTests
         var tid = new StunTransactionId(0x01020304, 0x05060708090A0B0C);
         var v4 = new StunMessage { Class = StunClass.SuccessResponse, TransactionId = tid, XorMappedAddress = IPEndPoint.Parse("1.2.3.4:5678") }.ToArray();
         // family 1, port 5678 ^ 0x2112, address ^ magic cookie
-        Assert.Equal("0020000800010" + "1" + (5678 ^ 0x2112).ToString("X4") + (0x01020304u ^ 0x2112A442u).ToString("X8"),
+        Assert.Equal("00200008" + "0001" + (5678 ^ 0x2112).ToString("X4") + (0x01020304u ^ 0x2112A442u).ToString("X8"),
             Convert.ToHexString(v4, 20, 12));
         var v6 = new StunMessage { Class = StunClass.SuccessResponse, TransactionId = tid, XorMappedAddress = IPEndPoint.Parse("[::]:0") }.ToArray();
         // The all-zero IPv6 address XORs to cookie ‖ transaction id.
@@ -511,8 +528,14 @@ public class StunMessageTests
         Assert.True(ok.TryWrite(new byte[ok.Size], out _));
         var tooManyChars = new StunMessage { Class = StunClass.Request, TransactionId = Tid, Software = new string('a', 128) };
         Assert.False(tooManyChars.TryWrite(new byte[1024], out _));
-        var tooManyBytes = new StunMessage { Class = StunClass.Request, TransactionId = Tid, Software = new string('€', 127) };
-        Assert.False(tooManyBytes.TryWrite(new byte[1024], out _));
+        // 127 four-byte characters are 508 bytes: under 128 characters, the 509-byte limit cannot be reached.
+        var wide = new StunMessage { Class = StunClass.Request, TransactionId = Tid, Software = string.Concat(Enumerable.Repeat("𝄞", 127)) };
+        var wideBytes = new byte[1024];
+        Assert.True(wide.TryWrite(wideBytes, out int n));
+        Assert.True(StunMessage.TryRead(wideBytes.AsSpan(0, n), out var wideBack));
+        Assert.Equal(wide.Software, wideBack.Software);
+        var wideTooMany = new StunMessage { Class = StunClass.Request, TransactionId = Tid, Software = string.Concat(Enumerable.Repeat("𝄞", 128)) };
+        Assert.False(wideTooMany.TryWrite(new byte[1024], out _));
         var badCode = new StunMessage { Class = StunClass.ErrorResponse, TransactionId = Tid, Error = new StunError(299, "x") };
         Assert.False(badCode.TryWrite(new byte[1024], out _));
         var badMethod = new StunMessage { Method = (StunMethod)0x1000, TransactionId = Tid };

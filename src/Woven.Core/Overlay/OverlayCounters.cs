@@ -15,6 +15,7 @@ public sealed class OverlayCounters
     public long RoutedForwarded { get; internal set; }
     public long RoutedDelivered { get; internal set; }
     public long LinksFailed { get; internal set; }
+    public long StunAnswered { get; internal set; }
 
     public long Dropped(DropReason reason) => _drops[(int)reason];
 
@@ -34,6 +35,7 @@ public sealed class OverlayCounters
             RoutedForwarded = RoutedForwarded,
             RoutedDelivered = RoutedDelivered,
             LinksFailed = LinksFailed,
+            StunAnswered = StunAnswered,
         };
         _drops.CopyTo(copy._drops, 0);
         return copy;

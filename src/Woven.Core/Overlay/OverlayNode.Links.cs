@@ -93,7 +93,8 @@ public sealed partial class OverlayNode
     {
         foreach (var r in relays)
         {
-            if (r != Address && r != pending.Expected && !pending.Relays.Contains(r)) pending.Relays.Add(r);
+            // A relay equal to the peer itself stands for "over the ring": the last resort.
+            if (r != Address && !pending.Relays.Contains(r)) pending.Relays.Add(r);
         }
     }
 
@@ -128,20 +129,24 @@ public sealed partial class OverlayNode
             return;
         }
         // No direct path: the same request through a relay linked to both of us, the best one first.
-        var relay = ChooseRelay(pending.Relays, pending.Attempts - _options.LinkAttempts - 1);
-        if (relay is { } r) SendTunneled(r, pending.Expected!.Value, _sendBuffer.AsSpan(0, n), maintenance: true);
+        var peerAddress = pending.Expected!.Value;
+        var relay = ChooseRelay(pending.Relays, peerAddress, pending.Attempts - _options.LinkAttempts - 1);
+        if (relay is { } r) SendTunneled(r, peerAddress, _sendBuffer.AsSpan(0, n), maintenance: true);
     }
 
-    /// <summary>Of the relay candidates, those this node is linked to directly, by round-trip time; rotates with <paramref name="attempt"/>.</summary>
-    private RingAddress? ChooseRelay(List<RingAddress> candidates, int attempt)
+    /// <summary>
+    /// Of the relay candidates, those this node is linked to directly, fastest first, then the ring itself if it is a
+    /// candidate (given as the peer's own address); rotates with <paramref name="attempt"/>.
+    /// </summary>
+    private RingAddress? ChooseRelay(List<RingAddress> candidates, RingAddress peer, int attempt)
     {
         var usable = candidates
-            .Select(a => _table.TryGetValue(a, out var c) && !c.IsRelayed ? c : null)
-            .Where(c => c is not null)
-            .OrderBy(c => c!.RttMs < 0 ? double.MaxValue : c.RttMs)
+            .Where(a => a != peer && _table.TryGetValue(a, out var c) && !c.IsRelayed)
+            .OrderBy(a => _table[a].RttMs < 0 ? double.MaxValue : _table[a].RttMs)
             .ToList();
+        if (candidates.Contains(peer)) usable.Add(peer);
         if (usable.Count == 0) return candidates.Count > 0 ? candidates[attempt % candidates.Count] : null;
-        return usable[attempt % usable.Count]!.Address;
+        return usable[attempt % usable.Count];
     }
 
     /// <summary>
@@ -316,7 +321,7 @@ public sealed partial class OverlayNode
 
     private void SetDirect(Connection c, IPEndPoint endpoint)
     {
-        if (!c.IsRelayed && c.Endpoint.Equals(endpoint)) return;
+        if (!c.IsRelayed && Transport.EndpointComparer.Instance.Equals(c.Endpoint, endpoint)) return;
         // UDP is preferred: a TCP path replaces a UDP one only once the UDP one has gone quiet.
         if (!c.IsRelayed && endpoint is Transport.TcpEndPoint && c.Endpoint is not Transport.TcpEndPoint
             && _time.GetTimestamp() - c.LastHeard < _pingInterval) return;
@@ -346,7 +351,7 @@ public sealed partial class OverlayNode
     private Connection? KnownSender(RingAddress claimed, in PacketSource src)
     {
         if (!_table.TryGetValue(claimed, out var c)) return null;
-        if (!src.IsRelayed) return !c.IsRelayed && c.Endpoint.Equals(src.Endpoint) ? c : null;
+        if (!src.IsRelayed) return !c.IsRelayed && Transport.EndpointComparer.Instance.Equals(c.Endpoint, src.Endpoint) ? c : null;
         if (src.RelayedFrom != claimed) return null;
         // Through a relay: follow the path the peer uses now (its relay may have changed), unless a direct path is alive.
         if (c.IsRelayed) c.Relay = src.Via;

@@ -106,12 +106,13 @@ public sealed partial class OverlayNode
             }
             // Two pings unanswered: the path may have died (a NAT forgot its mapping, the peer moved). Punch again,
             // with a relay as fallback, before the link is declared dead.
-            if (silent > _pingInterval + 2 * _pingRetry && now - c.LastRepair > _deadAfter && !IsLinking(c.Address))
+            if (silent > _pingInterval + _pingRetry && now - c.LastRepair > _deadAfter && !IsLinking(c.Address))
             {
+                // The intent must not take the dead path: through a shared relay, or else over the ring around it.
                 c.LastRepair = now;
-                var candidates = c.Candidates.Append(c.Endpoint).Distinct().Take(EndpointList.MaxCount).ToArray();
-                var relay = c.RelayOptions is { Count: > 0 } options ? options[0] : (RingAddress?)null;
-                StartLink(c.Address, candidates, c.Roles, NewToken(), intentVia: relay, relays: c.RelayOptions);
+                var candidates = c.Candidates.Append(c.Endpoint).Distinct(Transport.EndpointComparer.Instance).Take(EndpointList.MaxCount).ToArray();
+                var relay = c.RelayOptions is { Count: > 0 } options ? options[0] : c.Address;
+                StartLink(c.Address, candidates, c.Roles & ~LinkRoles.Leaf, NewToken(), intentVia: relay, relays: (c.RelayOptions ?? []).Append(c.Address));
             }
         }
         foreach (var c in _scratch)
@@ -155,7 +156,7 @@ public sealed partial class OverlayNode
         if (now - c.LastUpgrade > _upgradeInterval && !IsLinking(c.Address) && c.Candidates.Length > 0)
         {
             c.LastUpgrade = now;
-            StartLink(c.Address, c.Candidates, c.Roles, NewToken(), directOnly: true);
+            StartLink(c.Address, c.Candidates, c.Roles & ~LinkRoles.Leaf, NewToken(), directOnly: true);
         }
     }
 

@@ -25,7 +25,7 @@ public sealed partial class OverlayNode : IDisposable
     private readonly Random _random;
     private readonly Lock _gate = new();
     private readonly Dictionary<RingAddress, Connection> _table = [];
-    private readonly Dictionary<IPEndPoint, Connection> _byEndpoint = [];
+    private readonly Dictionary<IPEndPoint, Connection> _byEndpoint = new(Transport.EndpointComparer.Instance);
     private readonly List<IPEndPoint> _endpoints = [];
     private readonly List<IPEndPoint> _bootstraps = [];
     private readonly byte[] _sendBuffer;
@@ -132,10 +132,22 @@ public sealed partial class OverlayNode : IDisposable
             if (_stopped) return;
             _counters.DatagramsIn++;
             _counters.BytesIn += datagram.Length;
-            var reason = Dispatch(PacketSource.Direct(from), datagram);
+            // STUN shares the port: its first byte is 0x00-0x03 (RFC 7983), the overlay's 0xD0-0xDF.
+            var reason = datagram.Length > 0 && (datagram[0] & 0xC0) == 0 ? AnswerStun(from, datagram) : Dispatch(PacketSource.Direct(from), datagram);
             if (reason != DropReason.None) _counters.Drop(reason);
             FlushNeighbourhood();
         }
+    }
+
+    private static readonly Nat.StunResponder Stun = new();
+
+    /// <summary>Answers a STUN Binding request with the sender's reflexive address; anything else STUN-like is dropped.</summary>
+    private DropReason AnswerStun(IPEndPoint from, ReadOnlySpan<byte> datagram)
+    {
+        if (!Stun.TryRespond(datagram, from, _sendBuffer, out int n)) return DropReason.NotStunRequest;
+        _counters.StunAnswered++;
+        SendRaw(from, _sendBuffer.AsSpan(0, n), maintenance: false);
+        return DropReason.None;
     }
 
     private DropReason Dispatch(in PacketSource src, ReadOnlySpan<byte> datagram)
@@ -215,7 +227,9 @@ public sealed partial class OverlayNode : IDisposable
     /// <summary>Routes a payload to a peer: through <paramref name="via"/> (a node linked to it) when given, else over the ring.</summary>
     private void SendRoutedTo(RingAddress peer, RingAddress? via, RoutedPayloadType type, ReadOnlySpan<byte> payload)
     {
-        if (via is { } v && v != peer && !_table.ContainsKey(peer))
+        // Through a relay (or, when the relay is the peer itself, over the ring around our own link to it, which may be
+        // the dead path being repaired).
+        if (via is { } v)
         {
             var inner = new Routed(Address, peer, RoutingMode.Exact, RoutedFlags.None, 0, _options.HopLimit, type, 0, payload.Length);
             if (inner.TryWrite(_sendBuffer, payload, out int n)) SendTunneled(v, peer, _sendBuffer.AsSpan(0, n), maintenance: true);

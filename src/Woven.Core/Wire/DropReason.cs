@@ -17,4 +17,6 @@ public enum DropReason
     TableFull,
     /// <summary>Too large to be carried through a relay.</summary>
     TooBig,
+    /// <summary>Looked like STUN (first byte 0x00-0x3F) but was not a Binding request this node answers.</summary>
+    NotStunRequest,
 }

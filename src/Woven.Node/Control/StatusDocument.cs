@@ -51,6 +51,7 @@ public sealed record StatusDocument(
             s.Counters.RoutedForwarded,
             s.Counters.RoutedDelivered,
             s.Counters.LinksFailed,
+            s.Counters.StunAnswered,
             s.Counters.DroppedTotal,
             s.Counters.DropsByReason()),
         transport);
@@ -97,6 +98,7 @@ public sealed record CountersDocument(
     long RoutedForwarded,
     long RoutedDelivered,
     long LinksFailed,
+    long StunAnswered,
     long DroppedTotal,
     IReadOnlyDictionary<string, long> Dropped);
 
