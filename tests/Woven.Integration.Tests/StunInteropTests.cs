@@ -277,7 +277,11 @@ public sealed partial class StunInteropTests(ITestOutputHelper output)
             output.WriteLine($"CHANGE-REQUEST {change}: {r.Status} {r.Detail} from {r.ResponseSource?.ToString() ?? "-"}" +
                 (r.Response?.UnknownAttributes is { } u ? $" UNKNOWN-ATTRIBUTES {string.Join(",", u.Select(t => $"0x{t:X4}"))}" : ""));
             Assert.NotEqual(StunBindingStatus.InvalidResponse, r.Status);
-            if (r.Status == StunBindingStatus.ErrorResponse) Assert.Equal(420, r.Error!.Value.Code);
+            if (r.Status == StunBindingStatus.ErrorResponse)
+            {
+                Assert.Equal(420, r.Error!.Value.Code);
+                Assert.DoesNotContain('\0', r.Detail); // coturn 4.6 pads its reason phrase with NULs inside the length
+            }
         }
         output.WriteLine($"ignored datagrams: {client.IgnoredDatagrams}");
         Assert.Equal(0, client.IgnoredDatagrams);
@@ -333,15 +337,6 @@ public sealed partial class StunInteropTests(ITestOutputHelper output)
         foreach (var (from, outcome) in seen) output.WriteLine($"  request from {from}: {outcome}");
         Assert.NotEmpty(seen);
         Assert.All(seen, s => Assert.Contains(s.Outcome, new[] { StunResponderOutcome.Success, StunResponderOutcome.UnknownAttribute }));
-    }
-
-    [Fact]
-    public async Task StunInterop_probe_forced_rfc5780()
-    {
-        using var server = new WovenStunServer();
-        var run = await RunToolAsync("turnutils_stunclient", TimeSpan.FromSeconds(4), "-f", "-p", server.EndPoint.Port.ToString(), "127.0.0.1");
-        output.WriteLine($"exit {run.ExitCode} timedout {run.TimedOut}\n{run.Stdout}\n{run.Stderr}");
-        foreach (var (from, outcome) in server.Seen) output.WriteLine($"  request from {from}: {outcome}");
     }
 
     private static string Tail(string text, int lines) =>

@@ -139,7 +139,8 @@ public sealed class StunClient
         else if (message.Class == StunClass.ErrorResponse)
         {
             status = message.Error is null ? StunBindingStatus.InvalidResponse : StunBindingStatus.ErrorResponse;
-            detail = message.Error is { } e ? $"{e.Code} {e.Reason}" : "error response without ERROR-CODE";
+            // Some servers (coturn 4.6) count NUL padding in the reason phrase; keep it in Error, not in the text.
+            detail = message.Error is { } e ? $"{e.Code} {e.Reason.TrimEnd('\0')}" : "error response without ERROR-CODE";
         }
         else if (message.XorMappedAddress is null && message.MappedAddress is null)
         {
