@@ -14,5 +14,6 @@ var root = new RootCommand("Woven: a self-organizing private network over a peer
     NetcheckCommand.Create(stateDir),
     SimCommand.Create(),
     DemoCommand.Create(),
+    DomainCommand.Create(stateDir),
 };
 return root.Parse(args).Invoke();

@@ -22,9 +22,15 @@ internal sealed class SmallOverlay
         for (int i = 0; i < count; i++)
         {
             var key = new byte[NodeIdentity.KeySize];
-            _random.NextBytes(key);
+            byte[]? dh;
+            do
+            {
+                _random.NextBytes(key);
+                dh = NodeIdentity.StaticDhPublicKey(key);
+            }
+            while (dh is null);
             var endpoint = new IPEndPoint(SimNetwork.HostAddress(i), 7000);
-            var node = new OverlayNode(options, NodeIdentity.FromPublicKeyOnly(key), Network.Bind(endpoint), Loop, new Random(_random.Next()));
+            var node = new OverlayNode(options, NodeIdentity.FromPublicKeyOnly(key), Network.Bind(endpoint), Loop, new Random(_random.Next()), crypto: new ClearLinkCrypto(dh));
             Nodes.Add(node);
             Endpoints.Add(endpoint);
         }

@@ -50,7 +50,7 @@ internal static class UpCommand
 
     private static async Task<int> RunAsync(NodeOptions options, LogLevel level, CancellationToken ct)
     {
-        using var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(level).AddSimpleConsole(o =>
+        using var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(level).AddFilter("Microsoft", LogLevel.Warning).AddSimpleConsole(o =>
         {
             o.SingleLine = true;
             o.TimestampFormat = "HH:mm:ss.fff ";

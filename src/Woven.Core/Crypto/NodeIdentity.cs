@@ -51,6 +51,16 @@ public sealed class NodeIdentity
         return new NodeIdentity(publicKey, null);
     }
 
+    /// <summary>The X25519 twin of this identity's key, which proves the identity in a Noise link handshake.</summary>
+    public byte[] StaticDhPrivateKey() => MontgomeryKeys.PrivateFromEd25519Seed(ExportPrivateKey());
+
+    /// <summary>The X25519 public key that belongs to <paramref name="ed25519PublicKey"/>, or null when there is none.</summary>
+    public static byte[]? StaticDhPublicKey(ReadOnlySpan<byte> ed25519PublicKey)
+    {
+        var u = new byte[32];
+        return MontgomeryKeys.TryPublicFromEd25519(ed25519PublicKey, u) ? u : null;
+    }
+
     /// <summary>The private key, for the key store only.</summary>
     public ReadOnlySpan<byte> ExportPrivateKey() =>
         _privateKey ?? throw new InvalidOperationException("this identity has no private key");

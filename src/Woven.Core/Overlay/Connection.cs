@@ -34,6 +34,32 @@ public sealed class Connection
 
     internal long LastRepair { get; set; }
 
+    /// <summary>The link's transport session, and the one it replaced (still opening what was in flight).</summary>
+    internal LinkSession? Session { get; set; }
+
+    internal LinkSession? PreviousSession { get; set; }
+
+    internal uint LocalIndex { get; set; }
+
+    internal uint PreviousIndex { get; set; }
+
+    /// <summary>The peer's index for this session: the receiver index of everything sealed to it.</summary>
+    internal uint RemoteIndex { get; set; }
+
+    internal long SessionStarted { get; set; }
+
+    /// <summary>Handshake message 3, repeated until the peer answers on the link (<see cref="Confirmed"/>).</summary>
+    internal byte[]? Confirm { get; set; }
+
+    internal bool Confirmed { get; set; }
+
+    internal long LastConfirmSent { get; set; }
+
+    /// <summary>The peer's node key and certificate as its handshake presented them (checked again when revocations change).</summary>
+    public byte[]? NodeKey { get; internal set; }
+
+    internal byte[]? Certificate { get; set; }
+
     internal long LastUpgrade { get; set; }
 
     /// <summary>Why the link was made. Whether it is near now is <see cref="IsNear"/>, computed from the table.</summary>

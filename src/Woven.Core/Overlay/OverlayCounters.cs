@@ -16,6 +16,9 @@ public sealed class OverlayCounters
     public long RoutedDelivered { get; internal set; }
     public long LinksFailed { get; internal set; }
     public long StunAnswered { get; internal set; }
+    public long HandshakesCompleted { get; internal set; }
+    public long HandshakesRefused { get; internal set; }
+    public long CookiesSent { get; internal set; }
 
     public long Dropped(DropReason reason) => _drops[(int)reason];
 
@@ -36,6 +39,9 @@ public sealed class OverlayCounters
             RoutedDelivered = RoutedDelivered,
             LinksFailed = LinksFailed,
             StunAnswered = StunAnswered,
+            HandshakesCompleted = HandshakesCompleted,
+            HandshakesRefused = HandshakesRefused,
+            CookiesSent = CookiesSent,
         };
         _drops.CopyTo(copy._drops, 0);
         return copy;

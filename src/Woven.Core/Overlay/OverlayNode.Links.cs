@@ -7,7 +7,11 @@ namespace Woven.Overlay;
 public sealed partial class OverlayNode
 {
     /// <summary>Where an incoming datagram came from: straight from an endpoint, or through a relay on behalf of a node.</summary>
-    private readonly record struct PacketSource(IPEndPoint? Endpoint, RingAddress RelayedFrom, RingAddress Via)
+    /// <summary>
+    /// Where an incoming datagram came from: straight from an endpoint, or through a relay on behalf of a node; and, for
+    /// what was inside a sealed datagram, the link that authenticated it.
+    /// </summary>
+    private readonly record struct PacketSource(IPEndPoint? Endpoint, RingAddress RelayedFrom, RingAddress Via, Connection? Peer = null)
     {
         public bool IsRelayed => Endpoint is null;
 
@@ -34,6 +38,12 @@ public sealed partial class OverlayNode
         public int Attempts { get; set; }
         public long NextAttempt { get; set; }
         public long LastSent { get; set; }
+        /// <summary>The initiator's handshake, begun with the first check; the same hello goes to every candidate.</summary>
+        public LinkHandshakeState? Handshake { get; set; }
+        public uint LocalIndex { get; set; }
+        public byte[]? Hello { get; set; }
+        public byte[]? Cookie { get; set; }
+        public IPEndPoint? CookieFrom { get; set; }
     }
 
     private readonly Dictionary<ulong, PendingLink> _pendingLinks = [];
@@ -114,11 +124,16 @@ public sealed partial class OverlayNode
         pending.LastSent = now;
         // The first retry comes soon: it is when the intent goes out if the plain request was not answered.
         pending.NextAttempt = now + (pending.Attempts == 1 ? _linkRetry / 2 : _linkRetry);
-        var request = new LinkRequest(_identity.PublicKey, pending.Roles, pending.Token, AdvertisedEndpoints());
-        if (!request.TryWrite(_sendBuffer, out int n)) return;
+        if (!EnsureHello(pending)) return;
+        var hello = new LinkHello(pending.Token, pending.Roles, pending.LocalIndex, ReadOnlyMemory<byte>.Empty, pending.Hello);
+        if (!hello.TryWrite(_sendBuffer, out int n)) return;
         if (pending.Attempts <= _options.LinkAttempts || pending.Relays.Count == 0 || pending.DirectOnly)
         {
-            foreach (var ep in pending.Endpoints) SendRaw(ep, _sendBuffer.AsSpan(0, n), maintenance: true);
+            foreach (var ep in pending.Endpoints)
+            {
+                if (pending.Cookie is not null && Transport.EndpointComparer.Instance.Equals(ep, pending.CookieFrom)) SendHelloWithCookie(pending, ep);
+                else SendRaw(ep, _sendBuffer.AsSpan(0, n), maintenance: true);
+            }
             // The intent goes with the first retry (a public peer answers the plain request before that), or at
             // once when there is nothing to check yet.
             if ((pending.Attempts == 2 || pending.Endpoints.Length == 0) && pending.Expected is { } peer && !pending.IntentSent)
@@ -181,56 +196,6 @@ public sealed partial class OverlayNode
         var intent = new LinkIntent(_identity.PublicKey, roles, flags, token, AdvertisedEndpoints(), OfferedRelays());
         if (!intent.TryWrite(_payloadBuffer, out int n)) return;
         SendRoutedTo(peer, via, RoutedPayloadType.LinkIntent, _payloadBuffer.AsSpan(0, n));
-    }
-
-    private DropReason OnLinkRequest(in PacketSource src, LinkRequest request)
-    {
-        var peer = RingAddress.FromPublicKey(request.PublicKey);
-        if (peer == Address) return DropReason.SelfAddressed;
-        if (src.IsRelayed && src.RelayedFrom != peer) return DropReason.Malformed;
-        LinkRoles roles;
-        if (_pendingLinks.Remove(request.Token, out var mine))
-        {
-            // Both sides checked at once and theirs arrived first: the link is the one we asked for.
-            roles = mine.Roles;
-        }
-        else
-        {
-            roles = request.Roles.Mirror();
-            // An outgoing far link exists only because this node asked for one: the token must match.
-            if ((roles & LinkRoles.FarOut) != 0 && !_pendingFar.Remove(request.Token)) roles &= ~LinkRoles.FarOut;
-            if ((roles & LinkRoles.FarIn) != 0 && CountRole(LinkRoles.FarIn) >= _options.MaxFarIn && !HasRole(peer, LinkRoles.FarIn))
-                roles &= ~LinkRoles.FarIn;
-        }
-        var connection = Upsert(peer, src, roles, request.Endpoints);
-        if (connection is null) return DropReason.TableFull;
-        if (mine is not null) AfterLinked(connection, mine);
-        var observed = src.Endpoint ?? (request.Endpoints.Length > 0 ? request.Endpoints[0] : new IPEndPoint(IPAddress.Any, 1));
-        var accept = new LinkAccept(_identity.PublicKey, request.Roles.Mirror() & roles, request.Token, observed, AdvertisedEndpoints());
-        if (accept.TryWrite(_sendBuffer, out int n)) SendTo(connection, _sendBuffer.AsSpan(0, n), maintenance: true);
-        if (connection.RttMs < 0 && connection.LastPingSent == 0)
-        {
-            // The requester learns the round-trip time from our answer; we learn it from a first ping.
-            connection.LastPingSent = _time.GetTimestamp();
-            SendAddressed(MessageType.Ping, (ulong)connection.LastPingSent, connection, maintenance: true);
-        }
-        return DropReason.None;
-    }
-
-    private DropReason OnLinkAccept(in PacketSource src, LinkAccept accept)
-    {
-        if (!_pendingLinks.Remove(accept.Token, out var pending)) return DropReason.UnknownPeer;
-        var peer = RingAddress.FromPublicKey(accept.PublicKey);
-        if (peer == Address) return DropReason.SelfAddressed;
-        if (src.IsRelayed && src.RelayedFrom != peer) return DropReason.Malformed;
-        var roles = accept.Roles.Mirror() & pending.Roles;
-        if (!src.IsRelayed) LearnObservedEndpoint(accept.Observed);
-        var connection = Upsert(peer, src, roles, accept.Endpoints);
-        if (connection is null) return DropReason.TableFull;
-        // The answer to the latest check: a first round-trip time, before any ping.
-        if (connection.RttMs < 0 && pending.LastSent > 0) connection.RttMs = (_time.GetTimestamp() - pending.LastSent) * 1000.0 / _frequency;
-        AfterLinked(connection, pending);
-        return DropReason.None;
     }
 
     private void AfterLinked(Connection connection, PendingLink pending)
@@ -345,18 +310,14 @@ public sealed partial class OverlayNode
         if (!_table.Remove(c.Address)) return;
         if (!c.IsRelayed && _byEndpoint.TryGetValue(c.Endpoint, out var e) && ReferenceEquals(e, c)) _byEndpoint.Remove(c.Endpoint);
         if (notify) SendAddressed(MessageType.Close, 0, c, maintenance: true);
+        DropSessions(c);
         RecomputeNeighbourhood();
     }
 
-    private Connection? KnownSender(RingAddress claimed, in PacketSource src)
-    {
-        if (!_table.TryGetValue(claimed, out var c)) return null;
-        if (!src.IsRelayed) return !c.IsRelayed && Transport.EndpointComparer.Instance.Equals(c.Endpoint, src.Endpoint) ? c : null;
-        if (src.RelayedFrom != claimed) return null;
-        // Through a relay: follow the path the peer uses now (its relay may have changed), unless a direct path is alive.
-        if (c.IsRelayed) c.Relay = src.Via;
-        return c;
-    }
+    /// <summary>The link that sent an addressed message: only what a link's session authenticated counts, and the
+    /// claim inside must name that link.</summary>
+    private static Connection? KnownSender(RingAddress claimed, in PacketSource src) =>
+        src.Peer is { } peer && peer.Address == claimed ? peer : null;
 
     private DropReason OnAddressed(in PacketSource src, AddressedMessage message)
     {

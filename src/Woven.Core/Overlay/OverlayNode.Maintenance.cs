@@ -41,6 +41,7 @@ public sealed partial class OverlayNode
             if (_stopped) return;
             long now = _time.GetTimestamp();
             RetryPendingLinks(now);
+            MaintainSessions(now);
             DetectFailures(now);
             Trim(now);
             if (now >= _nextStabilize)
@@ -79,7 +80,9 @@ public sealed partial class OverlayNode
         if (expired is null) return;
         foreach (var t in expired)
         {
-            if (_pendingLinks.Remove(t, out var p) && p.Expected is { } peer && !IsLinking(peer)) _linkStarted.Remove(peer);
+            if (!_pendingLinks.Remove(t, out var p)) continue;
+            p.Handshake?.Dispose();
+            if (p.Expected is { } peer && !IsLinking(peer)) _linkStarted.Remove(peer);
         }
     }
 

@@ -37,10 +37,8 @@ public sealed partial class OverlayNode
     {
         // Routed traffic is only taken from linked peers: a stranger cannot inject into the overlay. Through a
         // tunnel, the relay that handed it over is the previous hop.
-        Connection? previous;
-        if (!src.IsRelayed) _byEndpoint.TryGetValue(src.Endpoint!, out previous);
-        else _table.TryGetValue(src.Via, out previous);
-        if (previous is null) return DropReason.UnknownPeer;
+        var previous = src.Peer;
+        if (previous is null) return DropReason.Unauthenticated;
         previous.LastHeard = _time.GetTimestamp();
         var payload = datagram.Slice(Envelope.HeaderSize + header.PayloadOffset, header.PayloadLength);
         if (header.PayloadType == RoutedPayloadType.Tunnel && header.Destination == Address)
@@ -80,14 +78,18 @@ public sealed partial class OverlayNode
             if (previous.IsRelayed) return DropReason.Malformed;
             // Over the ring there is no fixed relay: answers go back over the ring too (relay = the sender itself).
             var via = (header.Flags & RoutedFlags.ViaRing) != 0 ? header.Source : previous.Address;
-            return Dispatch(PacketSource.Relayed(header.Source, via), inner);
+            // Sealed data and handshakes inside a tunnel stand on their own. A routed message inside one (an intent
+            // carried to a node that is not in the ring yet) is as trustworthy as any routed message: every hop of the
+            // way was a sealed link, the last one from the relay.
+            bool routed = inner.Length > 1 && inner[1] == (byte)MessageType.Routed;
+            return Dispatch(PacketSource.Relayed(header.Source, via) with { Peer = routed ? previous : null }, inner);
         }
         if (!_table.TryGetValue(final, out var target) || target.IsRelayed) return DropReason.Unreachable;
         if (header.Hops + 1 >= header.HopLimit) return DropReason.HopLimit;
         var onward = header with { Destination = final, Hops = (byte)(header.Hops + 1) };
         if (!onward.TryWrite(_sendBuffer, payload, out int n)) return DropReason.Malformed;
         _counters.RoutedForwarded++;
-        SendRaw(target.Endpoint, _sendBuffer.AsSpan(0, n), maintenance: true);
+        SendTo(target, _sendBuffer.AsSpan(0, n), maintenance: true);
         _ = datagram;
         return DropReason.None;
     }

@@ -31,6 +31,10 @@ public sealed partial class OverlayNode : IDisposable
     private readonly byte[] _sendBuffer;
     private readonly byte[] _payloadBuffer;
     private readonly byte[] _innerBuffer;
+    private readonly byte[] _sealBuffer;
+    private readonly LinkCrypto _crypto;
+    private readonly WireBuffers _buffers;
+    private readonly Membership _membership;
     private readonly int _hostEndpoints;
     private readonly OverlayCounters _counters = new();
     private readonly long _frequency;
@@ -39,10 +43,16 @@ public sealed partial class OverlayNode : IDisposable
     private bool _stopped;
 
     /// <param name="buffers">Encoding scratch space; share one only among nodes driven by the same thread.</param>
+    /// <param name="crypto">The link cipher suite; by default Noise with the identity's key (which then needs its private half).</param>
+    /// <param name="membership">Who may link; by default anyone who proves a key (no domain).</param>
     public OverlayNode(OverlayOptions options, NodeIdentity identity, IDatagramSocket socket, TimeProvider time, Random random,
-        IEnumerable<IPEndPoint>? advertisedEndpoints = null, WireBuffers? buffers = null)
+        IEnumerable<IPEndPoint>? advertisedEndpoints = null, WireBuffers? buffers = null, LinkCrypto? crypto = null, Membership? membership = null)
     {
         buffers ??= new WireBuffers();
+        _buffers = buffers;
+        _crypto = crypto ?? new NoiseLinkCrypto(Crypto.Noise.X25519KeyPair.FromPrivateKey(identity.StaticDhPrivateKey()));
+        _membership = membership ?? new OpenMembership();
+        _sealBuffer = buffers.Seal;
         _sendBuffer = buffers.Datagram;
         _payloadBuffer = buffers.Payload;
         _innerBuffer = buffers.Inner;
@@ -112,6 +122,9 @@ public sealed partial class OverlayNode : IDisposable
         _stopped = true;
         _timer?.Dispose();
         _socket.Dispose();
+        foreach (var c in _table.Values) DropSessions(c);
+        foreach (var h in _halfOpen.Values) h.State.Dispose();
+        foreach (var p in _pendingLinks.Values) p.Handshake?.Dispose();
     }
 
     /// <summary>Routes a payload to a destination. Returns false when it cannot leave this node.</summary>
@@ -155,10 +168,17 @@ public sealed partial class OverlayNode : IDisposable
         var reason = Envelope.Classify(datagram, out var type);
         if (reason != DropReason.None) return reason;
         var body = datagram[Envelope.HeaderSize..];
+        // Handshake messages and sealed data travel in the clear; everything else only inside a link's sealed data.
+        bool sealedInside = src.Peer is not null;
         return type switch
         {
-            MessageType.LinkRequest => LinkRequest.TryRead(body, out var req) ? OnLinkRequest(src, req!) : DropReason.Malformed,
-            MessageType.LinkAccept => LinkAccept.TryRead(body, out var acc) ? OnLinkAccept(src, acc!) : DropReason.Malformed,
+            MessageType.LinkRequest => sealedInside ? DropReason.Malformed : OnHello(src, body),
+            MessageType.LinkAccept => sealedInside ? DropReason.Malformed : OnAccept(src, body),
+            MessageType.LinkConfirm => sealedInside ? DropReason.Malformed : OnConfirm(src, body),
+            MessageType.CookieReply => sealedInside ? DropReason.Malformed : OnCookieReply(src, body),
+            MessageType.Sealed => OnSealed(src, datagram),
+            _ when !sealedInside => DropReason.Unauthenticated,
+            MessageType.Revocations => OnRevocations(src, body),
             MessageType.Neighbors => Wire.Neighbors.TryRead(body, out var nb) ? OnNeighbors(src, nb!) : DropReason.Malformed,
             MessageType.Routed => Routed.TryRead(body, out var routed) ? OnRouted(src, routed, datagram) : DropReason.Malformed,
             _ => AddressedMessage.TryRead(type, body, out var m) ? OnAddressed(src, m) : DropReason.Malformed,
@@ -180,11 +200,7 @@ public sealed partial class OverlayNode : IDisposable
     }
 
     /// <summary>Sends a datagram over a link: straight to its endpoint, or through its relay.</summary>
-    private void SendTo(Connection to, ReadOnlySpan<byte> datagram, bool maintenance)
-    {
-        if (!to.IsRelayed) SendRaw(to.Endpoint, datagram, maintenance);
-        else SendTunneled(to.Relay, to.Address, datagram, maintenance);
-    }
+    private void SendTo(Connection to, ReadOnlySpan<byte> datagram, bool maintenance) => SendSealed(to, datagram, maintenance);
 
     /// <summary>
     /// Wraps a datagram for <paramref name="final"/> and routes it to <paramref name="relay"/>, which hands it on. A relay

@@ -60,6 +60,18 @@ public sealed class OverlayOptions
     /// <summary>Also try bootstraps over TCP (same address and port): for sites that let no UDP out.</summary>
     public bool TcpFallback { get; set; }
 
+    /// <summary>Half-open handshakes kept at most (the oldest is dropped for a new one).</summary>
+    public int MaxHalfOpen { get; set; } = 256;
+
+    /// <summary>With this many half-open handshakes, hellos must carry a cookie (proof of the sender's address).</summary>
+    public int CookieThreshold { get; set; } = 32;
+
+    /// <summary>Diffie-Hellman work a node does for others' hellos, per second at most; at half of it cookies are required.</summary>
+    public int MaxHandshakesPerSecond { get; set; } = 200;
+
+    /// <summary>A half-open handshake is forgotten after this long.</summary>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     public byte HopLimit { get; set; } = Wire.Routed.DefaultHopLimit;
 
     /// <summary>Returns one line per invalid setting, naming it; empty when all are valid.</summary>

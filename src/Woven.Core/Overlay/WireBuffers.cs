@@ -13,6 +13,23 @@ public sealed class WireBuffers
 
     public byte[] Payload { get; } = new byte[Routed.MaxPayload];
 
+    /// <summary>X25519 twins of node keys already converted (the conversion is a modular inversion).</summary>
+    internal Dictionary<Addressing.RingAddress, byte[]> StaticKeys { get; } = [];
+
+    internal byte[]? StaticKeyOf(ReadOnlySpan<byte> nodeKey)
+    {
+        var address = Addressing.RingAddress.FromPublicKey(nodeKey);
+        if (StaticKeys.TryGetValue(address, out var known)) return known;
+        var computed = Crypto.NodeIdentity.StaticDhPublicKey(nodeKey);
+        if (computed is null) return null;
+        if (StaticKeys.Count >= 250_000) StaticKeys.Clear();
+        StaticKeys[address] = computed;
+        return computed;
+    }
+
+    /// <summary>Holds a datagram while it is sealed for a link.</summary>
+    public byte[] Seal { get; } = new byte[Envelope.MaxDatagramSize];
+
     /// <summary>Holds a datagram while it is wrapped into a tunnel.</summary>
     public byte[] Inner { get; } = new byte[Envelope.MaxDatagramSize];
 }

@@ -19,4 +19,12 @@ public enum DropReason
     TooBig,
     /// <summary>Looked like STUN (first byte 0x00-0x3F) but was not a Binding request this node answers.</summary>
     NotStunRequest,
+    /// <summary>Failed authentication: a forged, tampered or replayed sealed datagram, a handshake message that did not decrypt, a key that does not match.</summary>
+    Unauthentic,
+    /// <summary>A link message that must arrive sealed came in the clear.</summary>
+    Unauthenticated,
+    /// <summary>The peer proved its key but the domain does not admit it (no, foreign, expired, revoked or mismatched certificate).</summary>
+    NotMember,
+    /// <summary>More handshakes than the per-second budget.</summary>
+    RateLimited,
 }

@@ -11,4 +11,11 @@ public enum MessageType : byte
     Leave = 0x06,
     Close = 0x07,
     Routed = 0x08,
+    /// <summary>Noise handshake message 3 (see <see cref="LinkHandshake"/>).</summary>
+    LinkConfirm = 0x09,
+    CookieReply = 0x0A,
+    /// <summary>Authenticated, encrypted transport data on an established link (see <see cref="Sealed"/>).</summary>
+    Sealed = 0x0B,
+    /// <summary>A domain's signed revocation list, sent sealed to a peer that holds an older one.</summary>
+    Revocations = 0x0C,
 }
