@@ -507,7 +507,7 @@ public class WireMalformedTests
         for (int t = 0; t <= 255; t++)
         {
             var reason = Envelope.Classify([Envelope.FirstByte, (byte)t, 0, 0], out var type);
-            if (t is >= 1 and <= 8)
+            if (t is >= 1 and <= 12)
             {
                 Assert.Equal(DropReason.None, reason);
                 Assert.Equal((MessageType)t, type);
