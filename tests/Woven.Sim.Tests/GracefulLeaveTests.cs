@@ -175,7 +175,7 @@ public class GracefulLeaveTests(ITestOutputHelper output)
         foreach (var node in remaining)
         {
             var self = node;
-            node.Delivered = (in Routed header, ReadOnlySpan<byte> payload) =>
+            node.Delivered = (in Routed header, ReadOnlySpan<byte> payload, bool _) =>
             {
                 if (header.PayloadType == RoutedPayloadType.Probe) delivered.Add((header.Source, self.Address));
             };

@@ -401,6 +401,7 @@ public sealed partial class OverlayNode
         c.Certificate = payload.Certificate;
         _sessions[localIndex] = c;
         _counters.HandshakesCompleted++;
+        if (_secureQueue.ContainsKey(c.Address)) FlushSecureQueue(_time.GetTimestamp());
         if (payload.RevocationSequence < _membership.RevocationSequence) SendRevocations(c);
     }
 

@@ -42,6 +42,7 @@ public sealed partial class OverlayNode
             long now = _time.GetTimestamp();
             RetryPendingLinks(now);
             MaintainSessions(now);
+            FlushSecureQueue(now);
             DetectFailures(now);
             Trim(now);
             if (now >= _nextStabilize)

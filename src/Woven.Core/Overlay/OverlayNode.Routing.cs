@@ -45,7 +45,7 @@ public sealed partial class OverlayNode
             return OnTunnel(src, header, payload, datagram, previous);
         if (header.Mode == RoutingMode.Exact && header.Destination == Address)
         {
-            Deliver(header, payload, src.IsRelayed ? src.Via : null);
+            Deliver(header, payload, src.IsRelayed ? src.Via : null, previous);
             return DropReason.None;
         }
         var next = NextHop(header, origin: false);
@@ -166,7 +166,7 @@ public sealed partial class OverlayNode
         return false;
     }
 
-    private void Deliver(in Routed header, ReadOnlySpan<byte> payload, RingAddress? arrivedVia)
+    private void Deliver(in Routed header, ReadOnlySpan<byte> payload, RingAddress? arrivedVia, Connection? previous = null)
     {
         _counters.RoutedDelivered++;
         switch (header.PayloadType)
@@ -183,7 +183,7 @@ public sealed partial class OverlayNode
                 _counters.Drop(DropReason.Malformed); // a tunnel only ends at its destination, handled before delivery
                 break;
             default:
-                Delivered?.Invoke(header, payload);
+                Delivered?.Invoke(header, payload, previous is not null && previous.Address == header.Source);
                 break;
         }
     }

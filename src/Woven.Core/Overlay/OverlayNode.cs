@@ -6,8 +6,12 @@ using Woven.Wire;
 
 namespace Woven.Overlay;
 
-/// <summary>A routed message that reached this node: its header and its payload (valid during the call only).</summary>
-public delegate void RoutedDeliveryHandler(in Routed header, ReadOnlySpan<byte> payload);
+/// <summary>
+/// A routed message that reached this node: its header and its payload (valid during the call only).
+/// <paramref name="fromSource"/> is true when it arrived over this node's own link with the source (sent with
+/// <see cref="OverlayNode.SendSecure"/>): then the source is authenticated end to end, and no router read or changed it.
+/// </summary>
+public delegate void RoutedDeliveryHandler(in Routed header, ReadOnlySpan<byte> payload, bool fromSource);
 
 /// <summary>
 /// One member of the ring overlay (Brunet/Symphony in modern form): it keeps near links to its ring

@@ -32,6 +32,9 @@ public sealed class SimNetwork : IDatagramNetwork
     public long Lost { get; private set; }
     public long Undeliverable { get; private set; }
 
+    /// <summary>Sees every datagram sent (from, to, bytes): tests use it as an eavesdropper on the wire.</summary>
+    public Action<IPEndPoint, IPEndPoint, byte[]>? Tap { get; set; }
+
     /// <summary>When set, a datagram from host a to host b is dropped while this returns true (partitions).</summary>
     public Func<int, int, bool>? Blocked { get; set; }
 
@@ -59,6 +62,7 @@ public sealed class SimNetwork : IDatagramNetwork
     {
         Sent++;
         if (datagram.Length > 1) SentByType[datagram[1]]++;
+        Tap?.Invoke(from.LocalEndPoint, to, datagram.ToArray());
         if (!_sockets.TryGetValue(to, out var target))
         {
             Undeliverable++;

@@ -155,7 +155,7 @@ public sealed partial class RingScenario
         var socket = _network.Bind(endpoint);
         var overlay = new OverlayNode(_options.Overlay, identity, socket, _loop, new Random(_random.Next()), buffers: _buffers, crypto: new ClearLinkCrypto(dh));
         var node = new SimNode(index, overlay, endpoint);
-        overlay.Delivered = (in Routed header, ReadOnlySpan<byte> payload) => OnDelivered(node, header, payload);
+        overlay.Delivered = (in Routed header, ReadOnlySpan<byte> payload, bool _) => OnDelivered(node, header, payload);
         return node;
     }
 
