@@ -8,6 +8,7 @@ using Woven.Node.Control;
 using Woven.Overlay;
 using Woven.Platform.State;
 using Woven.Platform.Transport;
+using Woven.Security;
 using Woven.Transport;
 
 namespace Woven.Node;
@@ -52,9 +53,20 @@ public sealed class WovenNode : IAsyncDisposable
         // TCP candidates after the UDP ones: peers in sites that block UDP reach this node through them.
         if (dual.ListeningTcp) advertised.AddRange(advertised.Take(2).Select(e => (IPEndPoint)TcpEndPoint.From(e)).ToList());
         _options.Overlay.TcpFallback = true;
-        Overlay = new OverlayNode(_options.Overlay, Identity, _socket, TimeProvider.System, new Random(RandomNumberGenerator.GetInt32(int.MaxValue)), advertised);
+        Membership = LoadMembership();
+        Overlay = new OverlayNode(_options.Overlay, Identity, _socket, TimeProvider.System, new Random(RandomNumberGenerator.GetInt32(int.MaxValue)), advertised,
+            membership: Membership);
         Overlay.Start(_options.Bootstraps);
         await _control.StartAsync(cancellationToken);
+        if (Membership is DomainMembership dm)
+        {
+            _revocationWatch = TimeProvider.System.CreateTimer(_ => WatchRevocations(), null, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2));
+            _log.LogInformation("member of domain {Domain}", dm.Domain.Name);
+        }
+        else
+        {
+            _log.LogWarning("no domain in {StateDir}: this node links with any node that proves its key (an open overlay)", State.Path);
+        }
         _log.LogInformation("node {Address} listening on {Endpoint}, control socket {Socket}", Identity.Address, _socket.LocalEndPoint, State.ControlSocket);
     }
 
@@ -77,11 +89,63 @@ public sealed class WovenNode : IAsyncDisposable
         return chosen.Select(a => new IPEndPoint(a, bound.Port)).ToList();
     }
 
+    public Membership? Membership { get; private set; }
+
+    private ITimer? _revocationWatch;
+    private DateTime _revocationsSeen;
+
+    /// <summary>
+    /// The node's domain, from domain.json, member.cert and revocations.bin in the state directory. Without domain.json the
+    /// node is open (links with any node that proves its key). A certificate that is missing, for another key, expired or
+    /// revoked stops the node with the reason and the fix.
+    /// </summary>
+    private Membership LoadMembership()
+    {
+        var store = new DomainStore(State.Path);
+        var settings = store.LoadSettings();
+        if (settings is null) return new OpenMembership();
+        var certificate = store.LoadCertificate()
+            ?? throw new StateException($"{store.DomainFile} names domain '{settings.Name}' but {store.CertificateFile} is missing; get a certificate with 'woven domain issue' (or 'woven domain join TOKEN')");
+        var revocations = store.LoadRevocations();
+        var check = certificate.Verify(settings, Identity!.PublicKey, DateTimeOffset.UtcNow, revocations);
+        if (check != CertificateCheck.Valid)
+            throw new StateException($"{store.CertificateFile} is not valid for this node ({check}); issue a new certificate for key {Convert.ToBase64String(Identity.PublicKey)}");
+        _revocationsSeen = File.Exists(store.RevocationsFile) ? File.GetLastWriteTimeUtc(store.RevocationsFile) : default;
+        return new DomainMembership(settings, certificate, revocations)
+        {
+            RevocationsUpdated = list =>
+            {
+                store.SaveRevocations(list);
+                _revocationsSeen = File.GetLastWriteTimeUtc(store.RevocationsFile);
+            },
+        };
+    }
+
+    /// <summary>A revocation list dropped into the state directory (by an administrator) is taken and spread.</summary>
+    private void WatchRevocations()
+    {
+        try
+        {
+            var file = new DomainStore(State.Path).RevocationsFile;
+            if (!File.Exists(file)) return;
+            var written = File.GetLastWriteTimeUtc(file);
+            if (written == _revocationsSeen) return;
+            _revocationsSeen = written;
+            var bytes = File.ReadAllBytes(file);
+            if (Overlay?.OfferRevocations(bytes) == true) _log.LogInformation("took a newer revocation list from {File}", file);
+        }
+        catch (IOException e)
+        {
+            _log.LogWarning("cannot read the revocation list: {Message}", e.Message);
+        }
+    }
+
     public TransportDocument TransportStatus() =>
         _socket is DualTransportSocket s ? new TransportDocument(s.HandlerFaults, s.SendErrors, s.TcpFramesIn, s.TcpFramesOut) : new TransportDocument(0, 0, 0, 0);
 
     public async ValueTask DisposeAsync()
     {
+        _revocationWatch?.Dispose();
         Overlay?.Leave();
         if (_control is not null) await _control.DisposeAsync();
         _socket?.Dispose();

@@ -522,17 +522,36 @@ public sealed partial class OverlayNode
         }
     }
 
+    /// <summary>
+    /// Takes a revocation list (from the administrator, through the node): if it is this domain's, validly signed and
+    /// newer, the links it revokes are closed and it is passed on to every peer. True if it was taken.
+    /// </summary>
+    public bool OfferRevocations(ReadOnlySpan<byte> encoded)
+    {
+        lock (_gate)
+        {
+            if (_stopped || !_membership.OfferRevocations(encoded)) return false;
+            ApplyRevocations();
+            return true;
+        }
+    }
+
     /// <summary>A newer revocation list from a peer: keep it, drop links it revokes, pass it on.</summary>
     private DropReason OnRevocations(in PacketSource src, ReadOnlySpan<byte> body)
     {
         if (src.Peer is null) return DropReason.Unauthenticated;
         if (!_membership.OfferRevocations(body)) return DropReason.None;
+        ApplyRevocations();
+        return DropReason.None;
+    }
+
+    private void ApplyRevocations()
+    {
         var now = _time.GetUtcNow();
         foreach (var c in _table.Values.ToList())
         {
             if (c.NodeKey is not null && _membership.Check(c.NodeKey, c.Certificate ?? [], now) is not null) RemoveConnection(c, notify: true);
         }
         foreach (var c in _table.Values) SendRevocations(c);
-        return DropReason.None;
     }
 }

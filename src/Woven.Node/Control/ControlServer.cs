@@ -53,7 +53,9 @@ public sealed class ControlServer : IAsyncDisposable
         app.MapGet("/v1/status", () =>
         {
             var overlay = _node.Overlay!;
-            return Results.Json(StatusDocument.From(overlay.Snapshot(), overlay.Identity.PublicKey, _node.TransportStatus()), ControlJson.Options);
+            var status = StatusDocument.From(overlay.Snapshot(), overlay.Identity.PublicKey, _node.TransportStatus())
+                with { Domain = (_node.Membership as Woven.Overlay.DomainMembership)?.Domain.Name };
+            return Results.Json(status, ControlJson.Options);
         });
         app.MapPost("/v1/links/{address}", (string address) =>
         {

@@ -16,7 +16,8 @@ public sealed record StatusDocument(
     IReadOnlyList<string> Predecessors,
     IReadOnlyList<PeerDocument> Peers,
     CountersDocument Counters,
-    TransportDocument Transport)
+    TransportDocument Transport,
+    string? Domain = null)
 {
     public const int CurrentApiVersion = 1;
 
@@ -52,6 +53,9 @@ public sealed record StatusDocument(
             s.Counters.RoutedDelivered,
             s.Counters.LinksFailed,
             s.Counters.StunAnswered,
+            s.Counters.HandshakesCompleted,
+            s.Counters.HandshakesRefused,
+            s.Counters.CookiesSent,
             s.Counters.DroppedTotal,
             s.Counters.DropsByReason()),
         transport);
@@ -99,6 +103,9 @@ public sealed record CountersDocument(
     long RoutedDelivered,
     long LinksFailed,
     long StunAnswered,
+    long HandshakesCompleted,
+    long HandshakesRefused,
+    long CookiesSent,
     long DroppedTotal,
     IReadOnlyDictionary<string, long> Dropped);
 
