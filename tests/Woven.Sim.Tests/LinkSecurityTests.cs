@@ -209,4 +209,63 @@ public class LinkSecurityTests
         lab.Run(TimeSpan.FromSeconds(5));
         Assert.Contains(target.Snapshot().Peers, p => p.Address == late.Address);
     }
+
+    [Fact]
+    public void An_authenticated_packet_from_a_new_endpoint_moves_the_peer_there_and_a_forged_one_does_not()
+    {
+        var (lab, members) = Domain(3);
+        using var _ = lab;
+        var a = members[0];
+        var b = members[1];
+        var before = a.Snapshot().Peers.First(p => p.Address == b.Address).Endpoint;
+        // A stranger replays b's traffic from its own address: a must not follow it there.
+        var captured = new List<byte[]>();
+        var bb = lab.EndpointOf(b);
+        lab.Network.Tap = (from, to, data) =>
+        {
+            if (from.Equals(bb) && data.Length > 1 && data[1] == (byte)MessageType.Sealed) captured.Add(data);
+        };
+        b.SendSecure(a.Address, RoutedPayloadType.Data, "x"u8);
+        lab.Run(TimeSpan.FromSeconds(1));
+        lab.Network.Tap = null;
+        using (var stranger = lab.Network.Bind(new IPEndPoint(IPAddress.Parse("10.201.0.1"), 7000)))
+        {
+            foreach (var p in captured) stranger.Send(lab.EndpointOf(a), p);
+            lab.Run(TimeSpan.FromSeconds(1));
+        }
+        Assert.Equal(before, a.Snapshot().Peers.First(p => p.Address == b.Address).Endpoint);
+
+        // b moves to another network; its next sealed message takes the link with it.
+        var moved = new IPEndPoint(IPAddress.Parse("10.202.0.7"), 7100);
+        lab.Network.Move(lab.Sockets[b], moved);
+        b.SendSecure(a.Address, RoutedPayloadType.Data, "from my new home"u8);
+        lab.Run(TimeSpan.FromSeconds(1));
+        Assert.Equal(moved, a.Snapshot().Peers.First(p => p.Address == b.Address).Endpoint);
+        Assert.Contains(lab.Deliveries, d => ReferenceEquals(d.Node, a) && d.Payload.AsSpan().SequenceEqual("from my new home"u8));
+        // And traffic flows both ways at the new place.
+        a.SendSecure(b.Address, RoutedPayloadType.Data, "welcome"u8);
+        lab.Run(TimeSpan.FromSeconds(1));
+        Assert.Contains(lab.Deliveries, d => ReferenceEquals(d.Node, b) && d.Payload.AsSpan().SequenceEqual("welcome"u8));
+    }
+
+    [Fact]
+    public void Sessions_are_renewed_by_time_and_the_link_lives_on()
+    {
+        var lab = new SecureLab();
+        using var _ = lab;
+        var limits = new Woven.Crypto.Noise.TransportLimits { RekeyAfterTime = TimeSpan.FromSeconds(10), RejectAfterTime = TimeSpan.FromSeconds(15) };
+        var a = lab.AddMember([], limits: limits);
+        var b = lab.AddMember([lab.EndpointOf(a)], limits: limits);
+        lab.Run(TimeSpan.FromSeconds(5));
+        long handshakes = a.Counters.HandshakesCompleted;
+        for (int i = 0; i < 12; i++)
+        {
+            a.SendSecure(b.Address, RoutedPayloadType.Data, BitConverter.GetBytes(i));
+            lab.Run(TimeSpan.FromSeconds(5));
+        }
+        Assert.True(a.Counters.HandshakesCompleted >= handshakes + 4, $"{a.Counters.HandshakesCompleted - handshakes} new sessions in 60 s with a 10 s rekey");
+        Assert.Equal(1, a.ConnectionCount);
+        Assert.Equal(12, lab.Deliveries.Count(d => ReferenceEquals(d.Node, b)));
+        Assert.Equal(0, a.Counters.LinksFailed);
+    }
 }

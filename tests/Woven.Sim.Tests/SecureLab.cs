@@ -20,6 +20,7 @@ internal sealed class SecureLab : IDisposable
     public DomainAuthority Ca { get; } = DomainAuthority.Generate();
     public DomainSettings Domain { get; }
     public List<(OverlayNode Node, IPEndPoint Endpoint, NodeIdentity Identity)> Nodes { get; } = [];
+    public Dictionary<OverlayNode, Woven.Transport.IDatagramSocket> Sockets { get; } = [];
     public List<(OverlayNode Node, RingAddress From, byte[] Payload, bool FromSource)> Deliveries { get; } = [];
     private readonly Random _random = new(5);
     private int _next;
@@ -46,7 +47,9 @@ internal sealed class SecureLab : IDisposable
     {
         identity ??= NodeIdentity.Generate();
         var endpoint = new IPEndPoint(SimNetwork.HostAddress(_next++), 7000);
-        var node = new OverlayNode(new OverlayOptions(), identity, Network.Bind(endpoint), Loop, new Random(_random.Next()), crypto: crypto, membership: membership);
+        var socket = Network.Bind(endpoint);
+        var node = new OverlayNode(new OverlayOptions(), identity, socket, Loop, new Random(_random.Next()), crypto: crypto, membership: membership);
+        Sockets[node] = socket;
         node.Delivered = (in Routed h, ReadOnlySpan<byte> p, bool fromSource) => Deliveries.Add((node, h.Source, p.ToArray(), fromSource));
         Nodes.Add((node, endpoint, identity));
         node.Start(bootstraps);
@@ -54,10 +57,11 @@ internal sealed class SecureLab : IDisposable
     }
 
     /// <summary>A member: a fresh identity with a certificate of this domain.</summary>
-    public OverlayNode AddMember(IEnumerable<IPEndPoint> bootstraps, RevocationList? revocations = null)
+    public OverlayNode AddMember(IEnumerable<IPEndPoint> bootstraps, RevocationList? revocations = null, Woven.Crypto.Noise.TransportLimits? limits = null)
     {
         var identity = NodeIdentity.Generate();
-        return Add(new DomainMembership(Domain, Issue(identity), revocations), bootstraps, identity);
+        var crypto = limits is null ? null : new NoiseLinkCrypto(Woven.Crypto.Noise.X25519KeyPair.FromPrivateKey(identity.StaticDhPrivateKey()), limits);
+        return Add(new DomainMembership(Domain, Issue(identity), revocations), bootstraps, identity, crypto);
     }
 
     public IPEndPoint EndpointOf(OverlayNode node) => Nodes.First(n => ReferenceEquals(n.Node, node)).Endpoint;

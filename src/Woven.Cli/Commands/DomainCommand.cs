@@ -179,7 +179,7 @@ internal static class DomainCommand
     {
         var file = new Argument<string>("FILE") { Description = "A certificate, revocation list, domain file, join token file or key file", Arity = ArgumentArity.ZeroOrOne };
         var json = new Option<bool>("--json") { Description = "Print one JSON object" };
-        var domain = new Option<string>("--domain") { Description = "A domain file to verify a certificate or revocation list against" };
+        var domain = new Option<string>("--domain") { Description = "A domain file to verify a certificate or revocation list against; a revocations.bin beside it is consulted too" };
         var command = new Command("show", "Print what a domain file holds, in readable form or as JSON") { file, json, domain };
         command.SetAction(parse => Run("show", () =>
         {
@@ -187,13 +187,16 @@ internal static class DomainCommand
             if (string.IsNullOrEmpty(path)) throw new UsageException("FILE: missing; give a file to show, e.g. woven domain show ./member.cert");
             if (!File.Exists(path)) throw new UsageException($"FILE: {path} does not exist");
             DomainSettings? against = null;
+            RevocationList? revocations = null;
             if (parse.GetValue(domain) is { } domainFile)
             {
                 if (!File.Exists(domainFile)) throw new UsageException($"--domain: {domainFile} does not exist; give the domain.json of the domain");
                 against = DomainStore.LoadSettingsFile(domainFile);
+                var beside = new DomainStore(Path.GetDirectoryName(Path.GetFullPath(domainFile))!);
+                if (File.Exists(beside.RevocationsFile) && beside.LoadRevocations() is { } held) revocations = RevocationList.Merge(null, held, against!);
             }
             var bytes = File.ReadAllBytes(path);
-            var view = DomainFileView.Describe(path, bytes, against, Clock.GetUtcNow())
+            var view = DomainFileView.Describe(path, bytes, against, revocations, Clock.GetUtcNow())
                 ?? throw new StateException($"{path} is not a Woven domain file (certificate, revocation list, domain file, join token or key)");
             Console.Write(parse.GetValue(json) ? view.ToJson() : view.ToText());
             return 0;
@@ -455,9 +458,9 @@ internal static class DomainCommand
             return this;
         }
 
-        public static DomainFileView? Describe(string path, byte[] bytes, DomainSettings? domain, DateTimeOffset now)
+        public static DomainFileView? Describe(string path, byte[] bytes, DomainSettings? domain, RevocationList? revocations, DateTimeOffset now)
         {
-            if (MemberCertificate.TryRead(bytes, out var certificate)) return Certificate(certificate!, domain, now);
+            if (MemberCertificate.TryRead(bytes, out var certificate)) return Certificate(certificate!, domain, revocations, now);
             if (RevocationList.TryRead(bytes, out var list)) return Revocations(list!, domain);
             if (DomainSettings.TryRead(bytes, out var binarySettings)) return Settings(binarySettings!);
             string text;
@@ -499,7 +502,7 @@ internal static class DomainCommand
             .Add("dns zone", "dns_zone", s.DnsZone)
             .Add("ca public key", "ca_public_key", Convert.ToBase64String(s.CaPublicKey));
 
-        private static DomainFileView Certificate(MemberCertificate c, DomainSettings? domain, DateTimeOffset now)
+        private static DomainFileView Certificate(MemberCertificate c, DomainSettings? domain, RevocationList? revocations, DateTimeOffset now)
         {
             var view = new DomainFileView("member certificate")
                 .Add("domain", "domain", c.Domain)
@@ -514,8 +517,8 @@ internal static class DomainCommand
                 .Add("not after", "not_after", Date(c.NotAfter));
             if (domain is not null)
             {
-                // The revocation list is not known here: this checks everything else.
-                view.Add("check", "check", c.Verify(domain, c.NodePublicKey, now, null).ToString());
+                // The certificate's own key stands in for the key a peer would prove it holds.
+                view.Add("check", "check", c.Verify(domain, c.NodePublicKey, now, revocations).ToString());
             }
             return view;
         }

@@ -55,6 +55,19 @@ public sealed class SimNetwork : IDatagramNetwork
 
     internal void Unbind(SimSocket socket) => _sockets.Remove(socket.LocalEndPoint);
 
+    /// <summary>
+    /// Moves a bound socket to another address, as a host that changed networks (or a NAT that changed its mapping):
+    /// what it sends from now on comes from the new endpoint, and the old one is gone.
+    /// </summary>
+    public void Move(IDatagramSocket socket, IPEndPoint to)
+    {
+        if (socket is not SimSocket s || !ReferenceEquals(_sockets.GetValueOrDefault(s.LocalEndPoint), s)) throw new ArgumentException("not a bound socket of this network", nameof(socket));
+        if (_sockets.ContainsKey(to)) throw new InvalidOperationException($"{to} is already bound");
+        _sockets.Remove(s.LocalEndPoint);
+        s.LocalEndPoint = to;
+        _sockets[to] = s;
+    }
+
     /// <summary>Datagrams sent, by the second byte (the overlay message type).</summary>
     public long[] SentByType { get; } = new long[256];
 

@@ -18,7 +18,7 @@ internal sealed class SimSocket : SimTarget, IDatagramSocket
         HostId = hostId;
     }
 
-    public IPEndPoint LocalEndPoint { get; }
+    public IPEndPoint LocalEndPoint { get; internal set; }
 
     public int HostId { get; }
 
