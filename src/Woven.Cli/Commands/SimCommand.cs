@@ -17,9 +17,11 @@ internal static class SimCommand
         var loss = new Option<double>("--loss") { Description = "Probability that a simulated datagram is lost, e.g. 0.01" };
         var latMin = new Option<double>("--latency-min-ms") { Description = "Smallest one-way link latency", DefaultValueFactory = _ => 20 };
         var latMax = new Option<double>("--latency-max-ms") { Description = "Largest one-way link latency", DefaultValueFactory = _ => 200 };
+        var churn = new Option<double>("--churn-median") { Description = "Median session time in seconds for a churn phase after the measurements (default 0: none), e.g. 600" };
+        var churnFor = new Option<double>("--churn-duration") { Description = "Virtual seconds the churn phase lasts", DefaultValueFactory = _ => 600 };
         var command = new Command("sim", "Simulate a Woven overlay in virtual time and report ring correctness, routing, joins and failures")
         {
-            nodes, seed, json, fail, samples, joiners, loss, latMin, latMax,
+            nodes, seed, json, fail, samples, joiners, loss, latMin, latMax, churn, churnFor,
         };
         command.SetAction(parse =>
         {
@@ -30,6 +32,8 @@ internal static class SimCommand
                 FailFraction = parse.GetValue(fail),
                 RouteSamples = parse.GetValue(samples),
                 Joiners = parse.GetValue(joiners),
+                ChurnMedian = TimeSpan.FromSeconds(parse.GetValue(churn)),
+                ChurnDuration = TimeSpan.FromSeconds(parse.GetValue(churnFor)),
             };
             options.Network.Loss = parse.GetValue(loss);
             options.Network.LatencyMin = TimeSpan.FromMilliseconds(parse.GetValue(latMin));
@@ -72,6 +76,10 @@ internal static class SimCommand
         if (r.FailedNodes is { } failed)
         {
             Console.WriteLine($"  after {failed:N0} nodes crashed: ring correct after {Fmt(r.RecoveredRingS)}, all routes delivered after {Fmt(r.RecoveredRoutesS)}");
+        }
+        if (r.ChurnMedianS is { } median)
+        {
+            Console.WriteLine($"  churn (median session {median:F0} s, {r.ChurnDurationS:F0} s, {r.ChurnDeparted} departures): routes {r.ChurnRouteSuccess:P2} of {r.ChurnRoutesJudged}, ring wrong at {r.ChurnRingWrongMean:P2} of nodes on average");
         }
         Console.WriteLine($"  memory                  peak {r.PeakMemMb:N0} MB, {r.BytesPerNode:N0} bytes per node");
     }

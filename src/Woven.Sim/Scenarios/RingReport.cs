@@ -28,6 +28,12 @@ public sealed record RingReport
     public double? RecoveredRingS { get; init; }
     public double? RecoveredRoutesS { get; init; }
     public double? RouteSuccessAfterFailure { get; init; }
+    public double? ChurnMedianS { get; init; }
+    public double? ChurnDurationS { get; init; }
+    public int? ChurnDeparted { get; init; }
+    public double? ChurnRouteSuccess { get; init; }
+    public int? ChurnRoutesJudged { get; init; }
+    public double? ChurnRingWrongMean { get; init; }
     public double VirtualS { get; init; }
     public long Events { get; init; }
     public double WallS { get; init; }

@@ -129,6 +129,7 @@ public sealed partial class RingScenario
         };
 
         if (_options.FailFraction > 0) report = RunFailure(report);
+        if (_options.ChurnMedian > TimeSpan.Zero) report = RunChurn(report);
 
         return report with
         {

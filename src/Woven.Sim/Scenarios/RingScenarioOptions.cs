@@ -31,6 +31,12 @@ public sealed class RingScenarioOptions
     /// <summary>Longest virtual time to wait for the ring to recover from the failure.</summary>
     public TimeSpan FailureWindow { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>Median session time under churn (0: no churn phase).</summary>
+    public TimeSpan ChurnMedian { get; set; }
+
+    /// <summary>How long the churn phase lasts.</summary>
+    public TimeSpan ChurnDuration { get; set; } = TimeSpan.FromMinutes(10);
+
     public SimNetworkOptions Network { get; set; } = new();
 
     public OverlayOptions Overlay { get; set; } = new();
@@ -45,6 +51,8 @@ public sealed class RingScenarioOptions
         if (Nodes is < 2 or > 1_000_000) errors.Add($"--nodes must be between 2 and 1000000 (got {Nodes})");
         if (JoinRate <= 0) errors.Add("--join-rate must be positive");
         if (Settle <= TimeSpan.Zero) errors.Add("settle time must be positive");
+        if (ChurnMedian < TimeSpan.Zero) errors.Add("--churn-median must not be negative");
+        if (ChurnMedian > TimeSpan.Zero && ChurnDuration <= TimeSpan.Zero) errors.Add("--churn-duration must be positive");
         if (FailureWindow <= TimeSpan.Zero) errors.Add("failure window must be positive");
         if (RouteSamples < 0) errors.Add("--samples must not be negative");
         if (FailFraction is < 0 or >= 1) errors.Add($"--fail must be in [0, 1) (got {FailFraction})");
