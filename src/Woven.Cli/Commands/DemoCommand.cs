@@ -24,7 +24,15 @@ internal static class DemoCommand
                 Console.Error.WriteLine($"woven demo: --nodes must be between 3 and 32 (got {n})");
                 return 2;
             }
-            return await RunAsync(n, parse.GetValue(keep), ct);
+            try
+            {
+                return await RunAsync(n, parse.GetValue(keep), ct);
+            }
+            catch (Exception e) when (e is HttpRequestException or InvalidOperationException or TimeoutException)
+            {
+                Console.Error.WriteLine($"woven demo: FAILED: {e.Message}");
+                return 1;
+            }
         });
         return command;
     }
@@ -35,14 +43,14 @@ internal static class DemoCommand
         using var cluster = new LocalCluster(LocalCluster.FindWoven());
         Say(clock, $"starting {count} woven nodes on 127.0.0.1 (state under {cluster.WorkDir})");
         var seed = cluster.Start([]);
-        await seed.WaitUntilUpAsync(TimeSpan.FromSeconds(30), ct);
+        await seed.WaitUntilUpAsync(TimeSpan.FromSeconds(90), ct);
         var random = new Random();
         for (int i = 1; i < count; i++)
         {
             var live = cluster.Live.ToList();
             cluster.Start([live[random.Next(live.Count)].Listen]);
         }
-        foreach (var node in cluster.Live) await node.WaitUntilUpAsync(TimeSpan.FromSeconds(30), ct);
+        foreach (var node in cluster.Live) await node.WaitUntilUpAsync(TimeSpan.FromSeconds(90), ct);
         Say(clock, "all nodes up; each joined through a random earlier node");
 
         var formed = await cluster.WaitForRingAsync(count, TimeSpan.FromSeconds(60), ct);
@@ -59,7 +67,7 @@ internal static class DemoCommand
         Say(clock, $"ring repaired {repaired.Value.TotalSeconds:F1} s after the crash ({count - 1} nodes)");
 
         var rejoined = cluster.Start([cluster.Live.First().Listen]);
-        await rejoined.WaitUntilUpAsync(TimeSpan.FromSeconds(30), ct);
+        await rejoined.WaitUntilUpAsync(TimeSpan.FromSeconds(90), ct);
         var joined = await cluster.WaitForRingAsync(count, TimeSpan.FromSeconds(60), ct);
         if (joined is null) return Fail(clock, "a new node did not join within 60 s", await cluster.StatusesAsync(ct));
         Say(clock, $"a new node joined and the ring was correct again {joined.Value.TotalSeconds:F1} s later");

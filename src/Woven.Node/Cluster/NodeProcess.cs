@@ -80,8 +80,10 @@ public sealed partial class NodeProcess : IDisposable
             {
                 return await Control.GetStatusAsync(cancellationToken);
             }
-            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
+            catch (HttpRequestException e)
             {
+                if (DateTime.UtcNow >= deadline)
+                    throw new TimeoutException($"woven up (pid {Pid}) did not answer on its control socket within {timeout.TotalSeconds:F0} s ({e.Message}); its log: {ReadLog()}", e);
                 await Task.Delay(100, cancellationToken);
             }
         }
