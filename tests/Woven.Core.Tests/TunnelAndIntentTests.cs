@@ -14,10 +14,10 @@ namespace Woven.Core.Tests;
 public class TunnelAndIntentTests
 {
     // Payload offsets of the LinkIntent fields.
-    internal const int IntentRolesOffset = LinkRequest.KeySize;                 // 32
-    internal const int IntentFlagsOffset = LinkRequest.KeySize + 1;             // 33
-    internal const int IntentTokenOffset = LinkRequest.KeySize + 2;             // 34
-    internal const int IntentCandidatesOffset = LinkRequest.KeySize + 1 + 1 + 8; // 42: candidate count byte
+    internal const int IntentRolesOffset = LinkPayload.KeySize;                 // 32
+    internal const int IntentFlagsOffset = LinkPayload.KeySize + 1;             // 33
+    internal const int IntentTokenOffset = LinkPayload.KeySize + 2;             // 34
+    internal const int IntentCandidatesOffset = LinkPayload.KeySize + 1 + 1 + 8; // 42: candidate count byte
 
     private static readonly RingAddress Final = new(0x1111111111111111, 0x2222222222222222, 0x33333333);
 
@@ -74,7 +74,7 @@ public class TunnelAndIntentTests
                         {
                             var m = new LinkIntent(WireSamples.Key, roles, flags, token, candidates, relays);
                             var payload = WireSamples.Encode(m);
-                            Assert.Equal(LinkRequest.KeySize + 1 + 1 + 8 + EndpointList.Size(candidates) + 1 + RingAddress.Size * relays.Length, payload.Length);
+                            Assert.Equal(LinkPayload.KeySize + 1 + 1 + 8 + EndpointList.Size(candidates) + 1 + RingAddress.Size * relays.Length, payload.Length);
                             Assert.True(LinkIntent.TryRead(payload, out var decoded));
                             Assert.NotNull(decoded);
                             Assert.Equal(m.PublicKey, decoded.PublicKey);
@@ -213,12 +213,20 @@ public class TunnelAndIntentTests
         Assert.Equal(keyHex + "00" + "00" + "0000000000000000" + "00" + "00", Convert.ToHexString(empty));
         Assert.Equal(44, empty.Length);
 
-        // Tunnel: final address 20, then the inner datagram (here a Close from A), carried in a Routed message to the relay.
-        var close = WireSamples.Encode(new AddressedMessage(MessageType.Close, WireSamples.AddressA, 0));
-        var tunnel = WireSamples.EncodeTunnel(Final, close);
-        Assert.Equal(final + "D107" + a, Convert.ToHexString(tunnel));
+        // Tunnel: final address 20, then the inner datagram (here A's sealed data for the final node: receiver index
+        // 0x01020304, counter 5, a 16-byte ciphertext and tag), carried in a Routed message to the relay.
+        var sealedInner = WireSamples.EncodeSealed(0x01020304, 5, Enumerable.Repeat((byte)0xAA, 16).ToArray());
+        const string sealedHex = "D10B" + "01020304" + "0000000000000005" + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+        var tunnel = WireSamples.EncodeTunnel(Final, sealedInner);
+        Assert.Equal(final + sealedHex, Convert.ToHexString(tunnel));
         var routed = WireSamples.Encode(new Routed(WireSamples.AddressA, WireSamples.AddressB, RoutingMode.Exact, RoutedFlags.None, 0, 64, RoutedPayloadType.Tunnel, 0, tunnel.Length), tunnel);
-        Assert.Equal("D108" + a + b + "01" + "00" + "00" + "40" + "04" + "002A" + final + "D107" + a, Convert.ToHexString(routed));
+        Assert.Equal("D108" + a + b + "01" + "00" + "00" + "40" + "04" + "0032" + final + sealedHex, Convert.ToHexString(routed));
+
+        // Over the ring: the Routed destination is the final node itself and the ViaRing flag (0x02) is set.
+        var viaRing = WireSamples.Encode(new Routed(WireSamples.AddressA, Final, RoutingMode.Exact, RoutedFlags.ViaRing, 0, 64, RoutedPayloadType.Tunnel, 0, tunnel.Length), tunnel);
+        Assert.Equal("D108" + a + final + "01" + "02" + "00" + "40" + "04" + "0032" + final + sealedHex, Convert.ToHexString(viaRing));
+        Assert.True(Routed.TryRead(viaRing.AsSpan(Envelope.HeaderSize), out var viaRingHeader));
+        Assert.Equal(RoutedFlags.ViaRing, viaRingHeader.Flags);
 
         var routedIntent = WireSamples.Encode(new Routed(WireSamples.AddressA, WireSamples.AddressB, RoutingMode.Exact, RoutedFlags.None, 0, 64, RoutedPayloadType.LinkIntent, 0, empty.Length), empty);
         Assert.Equal("D108" + a + b + "01" + "00" + "00" + "40" + "05" + "002C" + Convert.ToHexString(empty), Convert.ToHexString(routedIntent));
@@ -410,19 +418,26 @@ public class TunnelAndIntentTests
     }
 
     [Fact]
-    public void Truncating_or_extending_a_tunnel_breaks_the_inner_datagram()
+    public void Truncating_or_extending_a_tunnel_breaks_the_inner_datagram_or_changes_its_noise_or_ciphertext()
     {
         foreach (var (name, inner) in WireSamples.TunnelInners())
         {
             var payload = WireSamples.EncodeTunnel(Final, inner);
             Assert.True(WireMalformedTests.DecodesPayload(RoutedPayloadType.Tunnel, payload), name);
+            // A routed inner datagram has a length field and breaks; a handshake message or sealed data ends in a field that
+            // runs to the end, which then only gets shorter or longer: its Noise handshake or AEAD rejects it.
+            bool opaque = WireSamples.TryOpaqueTail(inner, out _, out _, out _);
+            Assert.Equal(inner[1] != (byte)MessageType.Routed, opaque);
             for (int length = 0; length < payload.Length; length++)
             {
-                Assert.False(WireMalformedTests.DecodesPayload(RoutedPayloadType.Tunnel, payload.AsSpan(0, length)), $"{name} truncated to {length}");
+                Assert.Equal(WireMalformedTests.StillDecodes(inner, length - Tunnel.HeaderSize),
+                    WireMalformedTests.DecodesPayload(RoutedPayloadType.Tunnel, payload.AsSpan(0, length)));
             }
             foreach (int extra in new[] { 1, 2, 20 })
             {
-                Assert.False(WireMalformedTests.DecodesPayload(RoutedPayloadType.Tunnel, payload.Concat(new byte[extra]).ToArray()), $"{name} + {extra}");
+                var longer = payload.Concat(new byte[extra]).ToArray();
+                Assert.Equal(opaque && WireMalformedTests.StillDecodes(inner, inner.Length + extra),
+                    WireMalformedTests.DecodesPayload(RoutedPayloadType.Tunnel, longer));
             }
         }
     }

@@ -8,8 +8,9 @@ namespace Woven.Core.Tests;
 public class WireMalformedTests
 {
     // Body offsets (after the 2-byte envelope header) of the fixed fields.
-    private const int LinkRolesOffset = LinkRequest.KeySize;               // 32
-    private const int LinkEndpointsOffset = LinkRequest.KeySize + 1 + 8;   // 41: LinkRequest count byte / LinkAccept observed endpoint
+    private const int HelloRolesOffset = 8;                                // after the token
+    private const int PayloadRolesOffset = LinkPayload.KeySize;            // 32 (link payload offsets)
+    private const int PayloadObservedOffset = LinkPayload.KeySize + 1;     // 33: observed flag, then the endpoint when 1
     private const int NeighborsFlagsOffset = RingAddress.Size;             // 20
     private const int NeighborsCountOffset = RingAddress.Size + 1;         // 21
     private const int RoutedModeOffset = 2 * RingAddress.Size;             // 40
@@ -18,20 +19,32 @@ public class WireMalformedTests
     private const int RoutedLimitOffset = RoutedModeOffset + 3;            // 43
     private const int RoutedTypeOffset = RoutedModeOffset + 4;             // 44
     private const int RoutedLengthOffset = RoutedModeOffset + 5;           // 45
-    private const int CtmRolesOffset = LinkRequest.KeySize;                // 32 (payload offsets)
-    private const int CtmFlagsOffset = LinkRequest.KeySize + 1;            // 33
-    private const int CtmViaOffset = LinkRequest.KeySize + 1 + 1 + 8;      // 42
+    private const int CtmRolesOffset = LinkPayload.KeySize;                // 32 (payload offsets)
+    private const int CtmFlagsOffset = LinkPayload.KeySize + 1;            // 33
+    private const int CtmViaOffset = LinkPayload.KeySize + 1 + 1 + 8;      // 42
     private const int CtmEndpointsOffset = CtmViaOffset + RingAddress.Size; // 62
 
-    /// <summary>Decodes a body the way the overlay node does for the given type.</summary>
+    /// <summary>Decodes a body the way the overlay node does for the given type (a sealed datagram up to its decryption).</summary>
     private static bool DecodesBody(MessageType type, ReadOnlySpan<byte> body) => type switch
     {
-        MessageType.LinkRequest => LinkRequest.TryRead(body, out _),
-        MessageType.LinkAccept => LinkAccept.TryRead(body, out _),
+        MessageType.LinkRequest => LinkHello.TryRead(body, out _, out _, out _, out _, out _),
+        MessageType.LinkAccept or MessageType.LinkConfirm => LinkHandshake.TryRead(body, out _, out _, out _, out _),
+        MessageType.CookieReply => CookieReply.TryRead(body, out _),
+        MessageType.Sealed => Sealed.TryRead(body, out _, out _, out _),
+        MessageType.Revocations => Woven.Security.RevocationList.TryRead(body, out _),
         MessageType.Neighbors => Neighbors.TryRead(body, out _),
         MessageType.Routed => Routed.TryRead(body, out _),
         _ => AddressedMessage.TryRead(type, body, out _),
     };
+
+    /// <summary>
+    /// Whether a valid datagram cut or extended to <paramref name="length"/> bytes must still decode: only one whose last
+    /// field runs to the end (a Noise message, a ciphertext) and is still within that field's range; the handshake or the
+    /// AEAD then rejects the changed bytes (see <see cref="LinkHandshakeWireTests"/>).
+    /// </summary>
+    internal static bool StillDecodes(ReadOnlySpan<byte> valid, int length) =>
+        length <= Envelope.MaxDatagramSize && WireSamples.TryOpaqueTail(valid, out int start, out int min, out int max)
+        && length - start >= min && length - start <= max;
 
     /// <summary>
     /// Decodes a payload the way the node that it is delivered to does. A tunnel is decoded as its final node
@@ -64,15 +77,15 @@ public class WireMalformedTests
 
     internal static byte[] EndpointBytes(IPEndPoint ep)
     {
-        // The endpoint encoding as LinkRequest produces it, cut out of a one-endpoint list.
-        var d = WireSamples.Encode(new LinkRequest(WireSamples.Key, LinkRoles.None, 0, [ep]));
-        return d[(Envelope.HeaderSize + LinkEndpointsOffset + 1)..];
+        // The endpoint encoding as a link payload produces it: its observed endpoint.
+        var d = WireSamples.Encode(new LinkPayload(WireSamples.Key, LinkRoles.None, ep, [], [], 0));
+        return d[(PayloadObservedOffset + 1)..^(1 + 2 + 8)];
     }
 
     // ---------- truncation and trailing bytes ----------
 
     [Fact]
-    public void Every_truncation_of_every_message_fails_to_decode()
+    public void Every_truncation_of_every_message_fails_to_decode_or_only_shortens_its_noise_or_ciphertext()
     {
         foreach (var (name, datagram) in WireSamples.ValidDatagrams())
         {
@@ -89,7 +102,7 @@ public class WireMalformedTests
                 }
                 Assert.Equal(DropReason.None, reason);
                 Assert.Equal(type, prefixType);
-                Assert.False(DecodesBody(type, prefix[Envelope.HeaderSize..]), $"{name} truncated to {length}");
+                Assert.Equal(StillDecodes(datagram, length), DecodesBody(type, prefix[Envelope.HeaderSize..]));
             }
         }
     }
@@ -103,13 +116,15 @@ public class WireMalformedTests
             if (type == RoutedPayloadType.Data) continue;
             for (int length = 0; length < payload.Length; length++)
             {
-                Assert.False(DecodesPayload(type, payload.AsSpan(0, length)), $"{name} truncated to {length}");
+                // A tunnel ends where its inner datagram ends: cutting it cuts the inner datagram.
+                bool expected = type == RoutedPayloadType.Tunnel && StillDecodes(payload.AsSpan(Tunnel.HeaderSize), length - Tunnel.HeaderSize);
+                Assert.Equal(expected, DecodesPayload(type, payload.AsSpan(0, length)));
             }
         }
     }
 
     [Fact]
-    public void Trailing_bytes_after_any_message_fail_to_decode()
+    public void Trailing_bytes_after_any_message_fail_to_decode_or_join_its_noise_or_ciphertext()
     {
         var random = new Random(51);
         foreach (var (name, datagram) in WireSamples.ValidDatagrams())
@@ -124,7 +139,7 @@ public class WireMalformedTests
                     var reason = Envelope.Classify(longer, out var type);
                     if (reason == DropReason.Oversize) continue;
                     Assert.Equal(DropReason.None, reason);
-                    Assert.False(DecodesBody(type, longer.AsSpan(Envelope.HeaderSize)), $"{name} + {extra} bytes");
+                    Assert.Equal(StillDecodes(datagram, longer.Length), DecodesBody(type, longer.AsSpan(Envelope.HeaderSize)));
                 }
             }
         }
@@ -138,7 +153,28 @@ public class WireMalformedTests
             if (type == RoutedPayloadType.Data) continue;
             foreach (int extra in new[] { 1, 7, 19 })
             {
-                Assert.False(DecodesPayload(type, payload.Concat(new byte[extra]).ToArray()), $"{name} + {extra} bytes");
+                bool expected = type == RoutedPayloadType.Tunnel && StillDecodes(payload.AsSpan(Tunnel.HeaderSize), payload.Length + extra - Tunnel.HeaderSize);
+                Assert.Equal(expected, DecodesPayload(type, payload.Concat(new byte[extra]).ToArray()));
+            }
+        }
+    }
+
+    [Fact]
+    public void Every_truncation_of_every_link_payload_fails_to_decode_and_so_do_trailing_bytes()
+    {
+        foreach (var (name, payload) in WireSamples.LinkPayloads())
+        {
+            var bytes = WireSamples.Encode(payload);
+            Assert.True(LinkPayload.TryRead(bytes, out _), name);
+            for (int length = 0; length < bytes.Length; length++)
+            {
+                Assert.False(LinkPayload.TryRead(bytes.AsSpan(0, length), out var m), $"{name} truncated to {length}");
+                Assert.Null(m);
+            }
+            foreach (int extra in new[] { 1, 2, 7, 8, 19 })
+            {
+                Assert.False(LinkPayload.TryRead(bytes.Concat(new byte[extra]).ToArray(), out var m), $"{name} + {extra} bytes");
+                Assert.Null(m);
             }
         }
     }
@@ -160,17 +196,16 @@ public class WireMalformedTests
     [Fact]
     public void Link_messages_reject_unknown_role_bits()
     {
-        var request = WireSamples.Encode(new LinkRequest(WireSamples.Key, LinkRoles.None, 7, [WireSamples.V4]));
-        var accept = WireSamples.Encode(new LinkAccept(WireSamples.Key, LinkRoles.None, 7, WireSamples.V6, [WireSamples.V4]));
+        var hello = WireSamples.Encode(WireSamples.SampleHello(WireSamples.Cookie));
+        var payload = WireSamples.Encode(WireSamples.SamplePayload(WireSamples.V6, [WireSamples.V4]));
         for (int value = 0; value <= 255; value++)
         {
             bool known = (value & ~(int)LinkRolesExtensions.Known) == 0;
-            var req = With(request, Envelope.HeaderSize + LinkRolesOffset, (byte)value);
-            var acc = With(accept, Envelope.HeaderSize + LinkRolesOffset, (byte)value);
-            Assert.Equal(known, LinkRequest.TryRead(Body(req), out var r));
-            Assert.Equal(known, LinkAccept.TryRead(Body(acc), out var a));
-            Assert.Equal(known, r is not null);
-            Assert.Equal(known, a is not null);
+            var h = With(hello, Envelope.HeaderSize + HelloRolesOffset, (byte)value);
+            Assert.Equal(known, LinkHello.TryRead(Body(h), out _, out var roles, out _, out _, out _));
+            if (known) Assert.Equal((LinkRoles)value, roles);
+            Assert.Equal(known, LinkPayload.TryRead(With(payload, PayloadRolesOffset, (byte)value), out var p));
+            Assert.Equal(known, p is not null);
         }
     }
 
@@ -245,7 +280,7 @@ public class WireMalformedTests
     public void ConnectToMe_without_endpoints_is_rejected()
     {
         var payload = WireSamples.Encode(new ConnectToMe(WireSamples.Key, LinkRoles.Near, ConnectToMeFlags.None, 9, WireSamples.AddressA, []));
-        Assert.Equal(LinkRequest.KeySize + 1 + 1 + 8 + RingAddress.Size + 1, payload.Length);
+        Assert.Equal(LinkPayload.KeySize + 1 + 1 + 8 + RingAddress.Size + 1, payload.Length);
         Assert.False(ConnectToMe.TryRead(payload, out var m));
         Assert.Null(m);
     }
@@ -258,15 +293,15 @@ public class WireMalformedTests
         var ninth = EndpointBytes(WireSamples.V4);
         var eight = WireSamples.EightEndpoints;
 
-        var request = WireSamples.Encode(new LinkRequest(WireSamples.Key, LinkRoles.Near, 1, eight));
-        int requestCount = Envelope.HeaderSize + LinkEndpointsOffset;
-        Assert.Equal(8, request[requestCount]);
-        AssertCountsRejected(request, requestCount, ninth, d => LinkRequest.TryRead(Body(d), out _));
+        var unobserved = WireSamples.Encode(WireSamples.SamplePayload(null, eight));
+        int unobservedCount = PayloadObservedOffset + 1;
+        Assert.Equal(8, unobserved[unobservedCount]);
+        AssertCountsRejected(unobserved, unobservedCount, ninth, d => LinkPayload.TryRead(d, out _));
 
-        var accept = WireSamples.Encode(new LinkAccept(WireSamples.Key, LinkRoles.Near, 1, WireSamples.V4, eight));
-        int acceptCount = Envelope.HeaderSize + LinkEndpointsOffset + 7; // after the IPv4 observed endpoint
-        Assert.Equal(8, accept[acceptCount]);
-        AssertCountsRejected(accept, acceptCount, ninth, d => LinkAccept.TryRead(Body(d), out _));
+        var observed = WireSamples.Encode(WireSamples.SamplePayload(WireSamples.V4, eight));
+        int observedCount = PayloadObservedOffset + 1 + 7; // after the IPv4 observed endpoint
+        Assert.Equal(8, observed[observedCount]);
+        AssertCountsRejected(observed, observedCount, ninth, d => LinkPayload.TryRead(d, out _));
 
         var ctm = WireSamples.Encode(new ConnectToMe(WireSamples.Key, LinkRoles.Near, ConnectToMeFlags.None, 1, WireSamples.AddressB, eight));
         Assert.Equal(8, ctm[CtmEndpointsOffset]);
@@ -293,7 +328,7 @@ public class WireMalformedTests
     public void Endpoint_list_writer_refuses_more_than_eight()
     {
         var nine = WireSamples.EightEndpoints.Append(WireSamples.V4).ToArray();
-        var m = new LinkRequest(WireSamples.Key, LinkRoles.Near, 1, nine);
+        var m = WireSamples.SamplePayload(WireSamples.V4, nine);
         Assert.Throws<ArgumentException>(() => m.TryWrite(new byte[2000], out _));
     }
 
@@ -307,8 +342,7 @@ public class WireMalformedTests
         // Otherwise the bytes written would not match Size, and every receiver would drop the message as malformed.
         var key = new byte[length];
         var buffer = new byte[2000];
-        Assert.False(new LinkRequest(key, LinkRoles.Near, 1, [WireSamples.V4]).TryWrite(buffer, out _));
-        Assert.False(new LinkAccept(key, LinkRoles.Near, 1, WireSamples.V4, [WireSamples.V4]).TryWrite(buffer, out _));
+        Assert.False(new LinkPayload(key, LinkRoles.Near, WireSamples.V4, [WireSamples.V4], [], 1).TryWrite(buffer, out _));
         Assert.False(new ConnectToMe(key, LinkRoles.Near, ConnectToMeFlags.None, 1, WireSamples.AddressA, [WireSamples.V4]).TryWrite(buffer, out _));
         Assert.False(new LinkIntent(key, LinkRoles.Near, LinkIntentFlags.None, 1, [WireSamples.V4], [WireSamples.AddressA]).TryWrite(buffer, out _));
     }
@@ -335,13 +369,13 @@ public class WireMalformedTests
     /// <summary>Datagram or payload bytes with the byte offsets of their endpoints' family bytes.</summary>
     private static IEnumerable<(string Name, byte[] Bytes, int[] Families, Func<byte[], bool> Decode)> EndpointCarriers()
     {
-        var req = WireSamples.Encode(new LinkRequest(WireSamples.Key, LinkRoles.Near, 1, [WireSamples.V4, WireSamples.V6]));
-        int reqFirst = Envelope.HeaderSize + LinkEndpointsOffset + 1;
-        yield return ("LinkRequest", req, [reqFirst, reqFirst + 7], d => LinkRequest.TryRead(Body(d), out _));
+        var unobserved = WireSamples.Encode(WireSamples.SamplePayload(null, [WireSamples.V4, WireSamples.V6]));
+        int first = PayloadObservedOffset + 1 + 1;
+        yield return ("LinkPayload", unobserved, [first, first + 7], d => LinkPayload.TryRead(d, out _));
 
-        var acc = WireSamples.Encode(new LinkAccept(WireSamples.Key, LinkRoles.Near, 1, WireSamples.V6, [WireSamples.V4]));
-        int accObserved = Envelope.HeaderSize + LinkEndpointsOffset;
-        yield return ("LinkAccept", acc, [accObserved, accObserved + 19 + 1], d => LinkAccept.TryRead(Body(d), out _));
+        var observed = WireSamples.Encode(WireSamples.SamplePayload(WireSamples.V6, [WireSamples.V4]));
+        int observedAt = PayloadObservedOffset + 1;
+        yield return ("LinkPayload/observed", observed, [observedAt, observedAt + 19 + 1], d => LinkPayload.TryRead(d, out _));
 
         var nb = WireSamples.Encode(new Neighbors(WireSamples.AddressA, NeighborsFlags.None,
             [new NeighborEntry(WireSamples.AddressB, WireSamples.V4), new NeighborEntry(WireSamples.AddressA, WireSamples.V6)]));
@@ -399,12 +433,17 @@ public class WireMalformedTests
     [Fact]
     public void A_family_byte_that_does_not_match_the_address_length_is_rejected()
     {
-        // A single IPv4 endpoint relabelled IPv6 runs out of bytes; a single IPv6 endpoint relabelled IPv4 leaves bytes over.
-        var v4 = WireSamples.Encode(new LinkRequest(WireSamples.Key, LinkRoles.Near, 1, [WireSamples.V4]));
-        var v6 = WireSamples.Encode(new LinkRequest(WireSamples.Key, LinkRoles.Near, 1, [WireSamples.V6]));
-        int family = Envelope.HeaderSize + LinkEndpointsOffset + 1;
-        Assert.False(LinkRequest.TryRead(Body(With(v4, family, 6)), out _));
-        Assert.False(LinkRequest.TryRead(Body(With(v6, family, 4)), out _));
+        // A single IPv4 endpoint relabelled IPv6 runs out of bytes or misreads the rest; a single IPv6 endpoint relabelled
+        // IPv4 leaves bytes over (here: the last endpoint of a list, and an observed endpoint).
+        var v4 = WireSamples.Encode(new LinkPayload(WireSamples.Key, LinkRoles.Near, null, [WireSamples.V4], [], 1));
+        var v6 = WireSamples.Encode(new LinkPayload(WireSamples.Key, LinkRoles.Near, null, [WireSamples.V6], [], 1));
+        int family = PayloadObservedOffset + 1 + 1;
+        Assert.False(LinkPayload.TryRead(With(v4, family, 6), out _));
+        Assert.False(LinkPayload.TryRead(With(v6, family, 4), out _));
+        var o4 = WireSamples.Encode(new LinkPayload(WireSamples.Key, LinkRoles.Near, WireSamples.V4, [], [], 1));
+        var o6 = WireSamples.Encode(new LinkPayload(WireSamples.Key, LinkRoles.Near, WireSamples.V6, [], [], 1));
+        Assert.False(LinkPayload.TryRead(With(o4, PayloadObservedOffset + 1, 6), out _));
+        Assert.False(LinkPayload.TryRead(With(o6, PayloadObservedOffset + 1, 4), out _));
     }
 
     // ---------- routed ----------
@@ -582,7 +621,7 @@ public class WireMalformedTests
                 var d = new byte[random.Next(Envelope.HeaderSize, 400)];
                 random.NextBytes(d);
                 d[0] = Envelope.FirstByte;
-                d[1] = (byte)(1 + random.Next(8));
+                d[1] = (byte)(1 + random.Next(12));
                 return d;
             }
             default: // pure noise, any length
@@ -600,6 +639,8 @@ public class WireMalformedTests
         public int[] Rejected { get; } = new int[256];
         public int[] PayloadsAccepted { get; } = new int[256];
         public int[] PayloadsRejected { get; } = new int[256];
+        public int LinkPayloadsAccepted { get; set; }
+        public int LinkPayloadsRejected { get; set; }
         public int InnerAccepted { get; set; }
         public int InnerRejected { get; set; }
         public Dictionary<DropReason, int> Classified { get; } = [];
@@ -624,12 +665,44 @@ public class WireMalformedTests
         switch (type)
         {
             case MessageType.LinkRequest:
-                ok = LinkRequest.TryRead(body, out var req);
-                if (ok) reencoded = Reencode(req!.Size, req.TryWrite);
+                ok = LinkHello.TryRead(body, out ulong helloToken, out var roles, out uint initiator, out var cookie, out var helloNoise);
+                if (ok)
+                {
+                    Assert.True(cookie.Length is 0 or LinkHandshake.CookieSize);
+                    Assert.True(helloNoise.Length is > 0 and <= LinkHandshake.MaxNoiseMessage);
+                    var hello = new LinkHello(helloToken, roles, initiator, cookie.ToArray(), helloNoise.ToArray());
+                    reencoded = Reencode(hello.Size, hello.TryWrite);
+                }
                 break;
-            case MessageType.LinkAccept:
-                ok = LinkAccept.TryRead(body, out var acc);
-                if (ok) reencoded = Reencode(acc!.Size, acc.TryWrite);
+            case MessageType.LinkAccept or MessageType.LinkConfirm:
+                ok = LinkHandshake.TryRead(body, out ulong token, out uint senderIndex, out uint receiverIndex, out var noise);
+                if (ok)
+                {
+                    var noiseCopy = noise.ToArray();
+                    reencoded = Reencode(LinkHandshake.SizeWith(noiseCopy.Length),
+                        (Span<byte> d, out int n) => LinkHandshake.TryWrite(d, type, token, senderIndex, receiverIndex, noiseCopy, out n));
+                    ProcessLinkPayload(noiseCopy, stats);
+                }
+                break;
+            case MessageType.CookieReply:
+                ok = CookieReply.TryRead(body, out var reply);
+                if (ok)
+                {
+                    Assert.Equal(LinkHandshake.CookieSize, reply.Cookie.Length);
+                    reencoded = Reencode(CookieReply.Size, reply.TryWrite);
+                }
+                break;
+            case MessageType.Sealed:
+                ok = Sealed.TryRead(body, out uint index, out ulong counter, out var ciphertext);
+                if (ok)
+                {
+                    Assert.True(ciphertext.Length >= Sealed.TagSize);
+                    reencoded = WireSamples.EncodeSealed(index, counter, ciphertext.ToArray());
+                }
+                break;
+            case MessageType.Revocations:
+                ok = Woven.Security.RevocationList.TryRead(body, out var list);
+                if (ok) reencoded = [Envelope.FirstByte, (byte)MessageType.Revocations, .. list!.ToBytes()];
                 break;
             case MessageType.Neighbors:
                 ok = Neighbors.TryRead(body, out var nb);
@@ -664,6 +737,29 @@ public class WireMalformedTests
         else
         {
             stats.Rejected[(int)type]++;
+        }
+    }
+
+    /// <summary>
+    /// Decodes the payload of a handshake message 2 or 3 as a simulated node does: with the clear suite, the Noise message
+    /// is the static key (32) and then the payload. Anything accepted must re-encode to the same bytes.
+    /// </summary>
+    private static void ProcessLinkPayload(byte[] noise, FuzzStats stats)
+    {
+        if (noise.Length < 32) return;
+        var bytes = noise.AsSpan(32);
+        if (LinkPayload.TryRead(bytes, out var payload))
+        {
+            Assert.NotNull(payload);
+            Assert.True(payload.Certificate.Length <= LinkPayload.MaxCertificate);
+            Assert.True(payload.Endpoints.Length <= EndpointList.MaxCount);
+            Assert.Equal(bytes.ToArray(), Reencode(payload.Size, payload.TryWrite));
+            stats.LinkPayloadsAccepted++;
+        }
+        else
+        {
+            Assert.Null(payload);
+            stats.LinkPayloadsRejected++;
         }
     }
 
@@ -754,8 +850,8 @@ public class WireMalformedTests
             }
         }
 
-        // The mutations reached every decoder, both ways.
-        for (int t = 1; t <= 8; t++)
+        // The mutations reached every decoder, both ways: every message type (0x01-0x0C), routed payload and link payload.
+        for (int t = 1; t <= 12; t++)
         {
             Assert.True(stats.Accepted[t] > 100, $"type {(MessageType)t}: only {stats.Accepted[t]} accepted");
             Assert.True(stats.Rejected[t] > 100, $"type {(MessageType)t}: only {stats.Rejected[t]} rejected");
@@ -765,6 +861,8 @@ public class WireMalformedTests
             Assert.True(stats.PayloadsAccepted[(int)type] > 100, $"payload {type}: only {stats.PayloadsAccepted[(int)type]} accepted");
             Assert.True(stats.PayloadsRejected[(int)type] > 100, $"payload {type}: only {stats.PayloadsRejected[(int)type]} rejected");
         }
+        Assert.True(stats.LinkPayloadsAccepted > 100, $"only {stats.LinkPayloadsAccepted} link payloads accepted");
+        Assert.True(stats.LinkPayloadsRejected > 100, $"only {stats.LinkPayloadsRejected} link payloads rejected");
         // A tunnel payload is rejected only when shorter than 22 bytes; the inner datagram is decoded on its own.
         Assert.True(stats.InnerAccepted > 100, $"only {stats.InnerAccepted} tunnelled datagrams accepted");
         Assert.True(stats.InnerRejected > 100, $"only {stats.InnerRejected} tunnelled datagrams rejected");

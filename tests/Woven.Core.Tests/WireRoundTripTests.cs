@@ -63,9 +63,25 @@ internal static class WireSamples
         return exact;
     }
 
-    public static byte[] Encode(LinkRequest m) => Encode(m.Size, m.TryWrite);
+    public static byte[] Encode(LinkHello m) => Encode(m.Size, m.TryWrite);
 
-    public static byte[] Encode(LinkAccept m) => Encode(m.Size, m.TryWrite);
+    /// <summary>A link payload (no envelope: it travels encrypted inside handshake messages 2 and 3).</summary>
+    public static byte[] Encode(LinkPayload m) => Encode(m.Size, m.TryWrite);
+
+    public static byte[] Encode(CookieReply m) => Encode(CookieReply.Size, m.TryWrite);
+
+    /// <summary>Handshake message 2 (LinkAccept) or 3 (LinkConfirm).</summary>
+    public static byte[] EncodeHandshake(MessageType type, ulong token, uint senderIndex, uint receiverIndex, byte[] noise) =>
+        Encode(LinkHandshake.SizeWith(noise.Length), (Span<byte> d, out int n) => LinkHandshake.TryWrite(d, type, token, senderIndex, receiverIndex, noise, out n));
+
+    /// <summary>A sealed datagram: the header as <see cref="Sealed.WriteHeader"/> writes it, then the ciphertext and tag.</summary>
+    public static byte[] EncodeSealed(uint receiverIndex, ulong counter, byte[] ciphertext)
+    {
+        var d = new byte[Sealed.HeaderSize + ciphertext.Length];
+        Sealed.WriteHeader(d, receiverIndex, counter);
+        ciphertext.CopyTo(d, Sealed.HeaderSize);
+        return d;
+    }
 
     public static byte[] Encode(AddressedMessage m) => Encode(m.Size, m.TryWrite);
 
@@ -123,18 +139,113 @@ internal static class WireSamples
         return Encode(Header(RoutedPayloadType.Data, payload.Length, RoutingMode.Exact), payload);
     }
 
-    /// <summary>Inner datagrams a tunnel carries in practice: link checks, keepalives, neighbour lists, routed intents.</summary>
+    /// <summary>
+    /// Inner datagrams a tunnel carries in practice: the handshake of a relayed link (hello, accept, confirm), the sealed
+    /// data of that link, and routed messages in the clear (an intent carried to a node that is not in the ring yet).
+    /// </summary>
     public static IEnumerable<(string Name, byte[] Datagram)> TunnelInners()
     {
-        yield return ("LinkRequest", Encode(new LinkRequest(Key, LinkRoles.Near, 42, [V4, V6])));
-        yield return ("LinkAccept", Encode(new LinkAccept(Key, LinkRoles.Near, 42, V4, [V6])));
-        yield return ("Ping", Encode(new AddressedMessage(MessageType.Ping, AddressA, 77)));
-        yield return ("Close", Encode(new AddressedMessage(MessageType.Close, AddressA, 0)));
-        yield return ("Neighbors", Encode(new Neighbors(AddressA, NeighborsFlags.None, [new NeighborEntry(AddressB, V4)])));
+        yield return ("LinkHello", Encode(SampleHello()));
+        yield return ("LinkAccept", EncodeHandshake(MessageType.LinkAccept, 42, 0x0A0B0C0D, 0x01020304, ClearSuiteNoise(SamplePayload())));
+        yield return ("LinkConfirm", EncodeHandshake(MessageType.LinkConfirm, 42, 0x01020304, 0x0A0B0C0D, ClearSuiteNoise(SamplePayload(observed: null))));
+        yield return ("Sealed/Ping", EncodeSealed(0x0A0B0C0D, 5, Pattern(30 + Sealed.TagSize, 3)));
+        yield return ("Sealed/largest", EncodeSealed(0x0A0B0C0D, ulong.MaxValue - 1, Pattern(Tunnel.MaxInner - Sealed.HeaderSize, 4)));
         var intent = Encode(SampleLinkIntent());
         yield return ("Routed/LinkIntent", Encode(Header(RoutedPayloadType.LinkIntent, intent.Length, RoutingMode.Exact, hops: 0), intent));
         yield return ("Routed/largest", RoutedDataOfSize(Tunnel.MaxInner));
     }
+
+    // ---------- link handshake samples ----------
+
+    /// <summary>Deterministic bytes that are not all alike (stand-ins for keys, Noise messages, ciphertexts).</summary>
+    public static byte[] Pattern(int length, int seed)
+    {
+        var bytes = new byte[length];
+        for (int i = 0; i < length; i++) bytes[i] = (byte)(i * 29 + seed * 101 + 17);
+        return bytes;
+    }
+
+    public static readonly byte[] Cookie = [.. Enumerable.Range(0, LinkHandshake.CookieSize).Select(i => (byte)(0xC0 + i))];
+
+    public static readonly IPEndPoint Tcp4 = new Woven.Transport.TcpEndPoint(V4.Address, V4.Port);
+    public static readonly IPEndPoint Tcp6 = new Woven.Transport.TcpEndPoint(V6.Address, V6.Port);
+
+    /// <summary>Message 1 as a real initiator sends it: its 32-byte ephemeral key and no payload.</summary>
+    public static LinkHello SampleHello(byte[]? cookie = null, int noiseLength = 32) =>
+        new(0x0102030405060708, LinkRoles.Near | LinkRoles.FarOut, 0xA1B2C3D4, cookie ?? ReadOnlyMemory<byte>.Empty, Pattern(noiseLength, 1));
+
+    public static LinkPayload SamplePayload(IPEndPoint? observed = null, IPEndPoint[]? endpoints = null, byte[]? certificate = null, ulong sequence = 7,
+        LinkRoles roles = LinkRoles.Near) =>
+        new(Key, roles, observed, endpoints ?? [V4, V6], certificate ?? Pattern(300, 2), sequence);
+
+    /// <summary>The largest payload: IPv6 observed endpoint, eight IPv6 endpoints, a certificate of the largest size.</summary>
+    public static LinkPayload LargestPayload() =>
+        new(Key, LinkRolesExtensions.Known, V6,
+            [.. Enumerable.Range(1, EndpointList.MaxCount).Select(i => new IPEndPoint(IPAddress.Parse($"2001:db8::{i}"), 40000 + i))],
+            Pattern(LinkPayload.MaxCertificate, 5), ulong.MaxValue);
+
+    /// <summary>Link payloads of every shape: with and without an observed endpoint, IPv4, IPv6 and TCP, certificates up to the largest.</summary>
+    public static IEnumerable<(string Name, LinkPayload Payload)> LinkPayloads()
+    {
+        yield return ("no-observed/no-endpoints/no-certificate", new LinkPayload(Key, LinkRoles.None, null, [], [], 0));
+        yield return ("observed-v4", SamplePayload(V4));
+        yield return ("observed-v6", SamplePayload(V6, [V4]));
+        yield return ("observed-v4-mapped", SamplePayload(V4Mapped, [V4Mapped, V6Loopback]));
+        yield return ("observed-tcp4", SamplePayload(Tcp4, [V4, Tcp4, Tcp6]));
+        yield return ("observed-tcp6", SamplePayload(Tcp6, []));
+        yield return ("no-observed/eight", SamplePayload(null, EightEndpoints, [0x42]));
+        yield return ("observed-v4max/leaf-shortcut", SamplePayload(V4Max, [V4Max], sequence: 1, roles: LinkRoles.Leaf | LinkRoles.Shortcut));
+        yield return ("largest", LargestPayload());
+    }
+
+    /// <summary>
+    /// A Noise message 2 or 3 as <c>ClearLinkCrypto</c> (the simulator's suite) writes it: the static key (32) and the
+    /// payload in the clear. Real Noise encrypts both; the wire codec cannot tell the difference.
+    /// </summary>
+    public static byte[] ClearSuiteNoise(LinkPayload payload) => [.. Pattern(32, 9), .. Encode(payload)];
+
+    /// <summary>What a node signs, for the revocation samples.</summary>
+    public static readonly Woven.Security.DomainAuthority Ca = Woven.Security.DomainAuthority.FromPrivateKey(Pattern(32, 11));
+
+    public static readonly Woven.Security.DomainSettings Domain =
+        new("lab", IPNetwork.Parse("10.77.0.0/16"), null, "lab.woven", Ca.PublicKey);
+
+    /// <summary>A Revocations datagram (0x0C): the envelope, then a signed revocation list.</summary>
+    public static byte[] RevocationsDatagram(params ulong[] serials)
+    {
+        var list = Woven.Security.RevocationList.Issue(Ca, Domain, 3, DateTimeOffset.FromUnixTimeSeconds(1_800_000_000), serials).ToBytes();
+        return [Envelope.FirstByte, (byte)MessageType.Revocations, .. list];
+    }
+
+    /// <summary>
+    /// Handshake messages and sealed data end in a field that runs to the end of the datagram (the Noise message, the
+    /// ciphertext): the codec takes any length in range, and the Noise handshake or the AEAD decides whether those are
+    /// the bytes that were sent. For such a datagram, gives where that field starts and its smallest and largest length.
+    /// </summary>
+    public static bool TryOpaqueTail(ReadOnlySpan<byte> datagram, out int start, out int min, out int max)
+    {
+        start = min = max = 0;
+        if (datagram.Length < Envelope.HeaderSize) return false;
+        switch ((MessageType)datagram[1])
+        {
+            case MessageType.LinkRequest:
+                if (datagram.Length <= LinkHelloCookieLengthOffset) return false;
+                start = LinkHelloCookieLengthOffset + 1 + datagram[LinkHelloCookieLengthOffset];
+                (min, max) = (1, LinkHandshake.MaxNoiseMessage);
+                return true;
+            case MessageType.LinkAccept or MessageType.LinkConfirm:
+                (start, min, max) = (LinkHandshake.HeaderSize, 1, LinkHandshake.MaxNoiseMessage);
+                return true;
+            case MessageType.Sealed:
+                (start, min, max) = (Sealed.HeaderSize, Sealed.TagSize, Envelope.MaxDatagramSize - Sealed.HeaderSize);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>Datagram offset of a LinkHello's cookie length byte (envelope 2, token 8, roles 1, index 4).</summary>
+    public const int LinkHelloCookieLengthOffset = Envelope.HeaderSize + 8 + 1 + 4;
 
     public static IEnumerable<NeighborEntry[]> EntrySets()
     {
@@ -149,12 +260,24 @@ internal static class WireSamples
     /// <summary>One valid datagram of every kind, with a name for messages.</summary>
     public static IEnumerable<(string Name, byte[] Datagram)> ValidDatagrams()
     {
-        foreach (var eps in EndpointSets)
+        yield return ("LinkHello", Encode(SampleHello()));
+        yield return ("LinkHello/cookie", Encode(SampleHello(Cookie)));
+        yield return ("LinkHello/1-byte", Encode(new LinkHello(0, LinkRoles.None, 0, ReadOnlyMemory<byte>.Empty, new byte[] { 0x5A })));
+        yield return ("LinkHello/largest", Encode(new LinkHello(ulong.MaxValue, LinkRolesExtensions.Known, uint.MaxValue, Cookie, Pattern(LinkHandshake.MaxNoiseMessage, 6))));
+        foreach (var (name, payload) in LinkPayloads())
         {
-            yield return ($"LinkRequest/{eps.Length}", Encode(new LinkRequest(Key, LinkRoles.Near | LinkRoles.Leaf, 42, eps)));
-            yield return ($"LinkAccept/{eps.Length}", Encode(new LinkAccept(Key, LinkRoles.FarIn, 43, V4, eps)));
+            yield return ($"LinkAccept/{name}", EncodeHandshake(MessageType.LinkAccept, 43, 0x11111111, 0x22222222, ClearSuiteNoise(payload)));
+            yield return ($"LinkConfirm/{name}", EncodeHandshake(MessageType.LinkConfirm, 43, 0x22222222, 0x11111111, ClearSuiteNoise(payload)));
         }
-        yield return ("LinkAccept/observed-v6", Encode(new LinkAccept(Key, LinkRoles.FarOut, 44, V6, [V4])));
+        yield return ("LinkAccept/noise-96", EncodeHandshake(MessageType.LinkAccept, 1, 2, 3, Pattern(96, 7)));
+        yield return ("LinkConfirm/1-byte", EncodeHandshake(MessageType.LinkConfirm, 0, 0, 0, [0x5A]));
+        yield return ("LinkConfirm/largest", EncodeHandshake(MessageType.LinkConfirm, ulong.MaxValue, uint.MaxValue, uint.MaxValue, Pattern(LinkHandshake.MaxNoiseMessage, 8)));
+        yield return ("CookieReply", Encode(new CookieReply(0x0102030405060708, 0xA1B2C3D4, Cookie)));
+        yield return ("Sealed/empty", EncodeSealed(1, 0, new byte[Sealed.TagSize]));
+        yield return ("Sealed/Ping", EncodeSealed(0x0A0B0C0D, 0x0102030405060708, Pattern(30 + Sealed.TagSize, 3)));
+        yield return ("Sealed/largest", EncodeSealed(uint.MaxValue, ulong.MaxValue, Pattern(Sealed.MaxPlaintext + Sealed.TagSize, 4)));
+        yield return ("Revocations/0", RevocationsDatagram());
+        yield return ("Revocations/3", RevocationsDatagram(0x1003, 0x9000, 0x9001));
         foreach (var type in new[] { MessageType.Ping, MessageType.Pong, MessageType.Leave, MessageType.Close })
         {
             yield return (type.ToString(), Encode(new AddressedMessage(type, AddressA, AddressedMessage.HasNonce(type) ? 0x0A0B0C0D0E0F1011UL : 0)));
@@ -211,49 +334,30 @@ public class WireRoundTripTests
     }
 
     [Fact]
-    public void LinkRequest_round_trips()
+    public void LinkPayload_round_trips_with_and_without_an_observed_endpoint()
     {
-        foreach (var eps in WireSamples.EndpointSets)
+        byte[][] certificates = [[], [0x01], WireSamples.Pattern(300, 1), WireSamples.Pattern(LinkPayload.MaxCertificate, 2)];
+        foreach (var observed in new[] { null, WireSamples.V4, WireSamples.V6, WireSamples.V4Mapped, WireSamples.V4Max, WireSamples.Tcp4, WireSamples.Tcp6 })
         {
-            foreach (var roles in WireSamples.AllRoleCombinations())
+            foreach (var eps in WireSamples.EndpointSets)
             {
-                foreach (var token in WireSamples.Tokens)
+                foreach (var (certificate, sequence) in certificates.Zip(WireSamples.Tokens))
                 {
-                    var m = new LinkRequest(WireSamples.Key, roles, token, eps);
-                    var datagram = WireSamples.Encode(m);
-                    var body = WireSamples.Body(datagram, MessageType.LinkRequest);
-                    Assert.True(LinkRequest.TryRead(body, out var decoded));
-                    Assert.NotNull(decoded);
-                    Assert.Equal(m.PublicKey, decoded.PublicKey);
-                    Assert.Equal(roles, decoded.Roles);
-                    Assert.Equal(token, decoded.Token);
-                    AssertEndpoints(eps, decoded.Endpoints);
-                }
-            }
-        }
-    }
-
-    [Fact]
-    public void LinkAccept_round_trips()
-    {
-        foreach (var eps in WireSamples.EndpointSets)
-        {
-            foreach (var observed in new[] { WireSamples.V4, WireSamples.V6, WireSamples.V4Mapped, WireSamples.V4Max })
-            {
-                foreach (var roles in WireSamples.AllRoleCombinations())
-                {
-                    foreach (var token in WireSamples.Tokens)
+                    foreach (var roles in new[] { LinkRoles.None, LinkRoles.Leaf, LinkRoles.Near | LinkRoles.FarIn, LinkRolesExtensions.Known })
                     {
-                        var m = new LinkAccept(WireSamples.Key, roles, token, observed, eps);
-                        var body = WireSamples.Body(WireSamples.Encode(m), MessageType.LinkAccept);
-                        Assert.True(LinkAccept.TryRead(body, out var decoded));
+                        var m = new LinkPayload(WireSamples.Key, roles, observed, eps, certificate, sequence);
+                        var bytes = WireSamples.Encode(m);
+                        Assert.Equal(LinkPayload.KeySize + 1 + 1 + (observed is null ? 0 : SpanWriter.EndpointSize(observed)) + EndpointList.Size(eps) + 2 + certificate.Length + 8, bytes.Length);
+                        Assert.True(LinkPayload.TryRead(bytes, out var decoded));
                         Assert.NotNull(decoded);
-                        Assert.Equal(m.PublicKey, decoded.PublicKey);
+                        Assert.Equal(WireSamples.Key, decoded.NodeKey);
                         Assert.Equal(roles, decoded.Roles);
-                        Assert.Equal(token, decoded.Token);
                         Assert.Equal(observed, decoded.Observed);
-                        Assert.Equal(observed.AddressFamily, decoded.Observed.AddressFamily);
+                        Assert.Equal(observed?.GetType(), decoded.Observed?.GetType());
+                        Assert.Equal(observed?.AddressFamily, decoded.Observed?.AddressFamily);
                         AssertEndpoints(eps, decoded.Endpoints);
+                        Assert.Equal(certificate, decoded.Certificate);
+                        Assert.Equal(sequence, decoded.RevocationSequence);
                     }
                 }
             }
@@ -417,7 +521,7 @@ public class WireRoundTripTests
                         Assert.Equal(token, decoded.Token);
                         Assert.Equal(via, decoded.Via);
                         AssertEndpoints(eps, decoded.Endpoints);
-                        Assert.Equal(LinkRequest.KeySize + 1 + 1 + 8 + RingAddress.Size + EndpointList.Size(eps), payload.Length);
+                        Assert.Equal(LinkPayload.KeySize + 1 + 1 + 8 + RingAddress.Size + EndpointList.Size(eps), payload.Length);
                     }
                 }
             }
@@ -430,7 +534,7 @@ public class WireRoundTripTests
         var none = WireSamples.Encode(WireSamples.SampleConnectToMe([WireSamples.V4], RingAddress.Zero));
         var via = WireSamples.Encode(WireSamples.SampleConnectToMe([WireSamples.V4], WireSamples.AddressA));
         Assert.Equal(none.Length, via.Length);
-        const int viaOffset = LinkRequest.KeySize + 1 + 1 + 8;
+        const int viaOffset = LinkPayload.KeySize + 1 + 1 + 8;
         Assert.All(none.AsSpan(viaOffset, RingAddress.Size).ToArray(), b => Assert.Equal(0, b));
         Assert.Equal("0123456789ABCDEFFEDCBA9876543210DEADBEEF", Convert.ToHexString(via, viaOffset, RingAddress.Size));
         // Only the via bytes differ.
@@ -479,13 +583,10 @@ public class WireRoundTripTests
             new(IPAddress.Parse("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), 65535),
             new(IPAddress.Parse("::ffff:10.1.2.3"), 80),
         ];
-        var req = new LinkRequest(WireSamples.Key, LinkRoles.None, 1, mixed);
-        Assert.True(LinkRequest.TryRead(WireSamples.Body(WireSamples.Encode(req), MessageType.LinkRequest), out var r));
-        AssertEndpoints(mixed, r!.Endpoints);
-        var acc = new LinkAccept(WireSamples.Key, LinkRoles.None, 1, mixed[3], mixed);
-        Assert.True(LinkAccept.TryRead(WireSamples.Body(WireSamples.Encode(acc), MessageType.LinkAccept), out var a));
-        AssertEndpoints(mixed, a!.Endpoints);
-        Assert.Equal(mixed[3], a.Observed);
+        var lp = new LinkPayload(WireSamples.Key, LinkRoles.None, mixed[3], mixed, [], 1);
+        Assert.True(LinkPayload.TryRead(WireSamples.Encode(lp), out var p));
+        AssertEndpoints(mixed, p!.Endpoints);
+        Assert.Equal(mixed[3], p.Observed);
         var ctm = new ConnectToMe(WireSamples.Key, LinkRoles.Near, ConnectToMeFlags.None, 1, WireSamples.AddressA, mixed);
         Assert.True(ConnectToMe.TryRead(WireSamples.Encode(ctm), out var c));
         AssertEndpoints(mixed, c!.Endpoints);
@@ -500,11 +601,15 @@ public class WireRoundTripTests
     {
         var tcp4 = new Woven.Transport.TcpEndPoint(WireSamples.V4.Address, WireSamples.V4.Port);
         var tcp6 = new Woven.Transport.TcpEndPoint(WireSamples.V6.Address, WireSamples.V6.Port);
-        var req = new LinkRequest(new byte[32], LinkRoles.None, 0, [WireSamples.V4, tcp4, tcp6]);
-        var d = WireSamples.Encode(req);
-        Assert.Equal("03" + "04C000020A1194" + "84C000020A1194" + "86" + "20010DB8000000000000000000010002" + "CA6C", Convert.ToHexString(d, 43, 1 + 7 + 7 + 19));
-        Assert.True(LinkRequest.TryRead(WireSamples.Body(d, MessageType.LinkRequest), out var decoded));
-        Assert.IsNotType<Woven.Transport.TcpEndPoint>(decoded!.Endpoints[0]);
+        var payload = new LinkPayload(new byte[32], LinkRoles.None, tcp6, [WireSamples.V4, tcp4, tcp6], [], 0);
+        var d = WireSamples.Encode(payload);
+        // Observed flag and endpoint, then the list.
+        Assert.Equal("01" + "86" + "20010DB8000000000000000000010002" + "CA6C", Convert.ToHexString(d, 33, 1 + 19));
+        Assert.Equal("03" + "04C000020A1194" + "84C000020A1194" + "86" + "20010DB8000000000000000000010002" + "CA6C", Convert.ToHexString(d, 53, 1 + 7 + 7 + 19));
+        Assert.True(LinkPayload.TryRead(d, out var decoded));
+        Assert.IsType<Woven.Transport.TcpEndPoint>(decoded!.Observed);
+        Assert.Equal(tcp6, decoded.Observed);
+        Assert.IsNotType<Woven.Transport.TcpEndPoint>(decoded.Endpoints[0]);
         Assert.IsType<Woven.Transport.TcpEndPoint>(decoded.Endpoints[1]);
         Assert.IsType<Woven.Transport.TcpEndPoint>(decoded.Endpoints[2]);
         Assert.Equal(tcp4, decoded.Endpoints[1]);
@@ -521,17 +626,17 @@ public class WireRoundTripTests
     [Fact]
     public void Golden_bytes_match_the_documented_layout()
     {
-        // Endpoint encoding: family, address, port, big-endian.
-        var req = new LinkRequest(new byte[32], LinkRoles.Leaf, 0x0102030405060708, [WireSamples.V4, new IPEndPoint(IPAddress.Parse("2001:db8::1"), 0x1234)]);
-        var d = WireSamples.Encode(req);
-        Assert.Equal(2 + 32 + 1 + 8 + 1 + 7 + 19, d.Length);
-        Assert.Equal("D101", Convert.ToHexString(d, 0, 2));
-        Assert.All(d.Skip(2).Take(32), b => Assert.Equal(0, b));
-        Assert.Equal(0x01, d[34]);
-        Assert.Equal("0102030405060708", Convert.ToHexString(d, 35, 8));
-        Assert.Equal(2, d[43]);
-        Assert.Equal("04C000020A1194", Convert.ToHexString(d, 44, 7));
-        Assert.Equal("0620010DB8000000000000000000000001" + "1234", Convert.ToHexString(d, 51, 19));
+        // Endpoint encoding: family, address, port, big-endian (here in a link payload without an observed endpoint).
+        var lp = new LinkPayload(new byte[32], LinkRoles.Leaf, null, [WireSamples.V4, new IPEndPoint(IPAddress.Parse("2001:db8::1"), 0x1234)], [], 0x0102030405060708);
+        var d = WireSamples.Encode(lp);
+        Assert.Equal(32 + 1 + 1 + 1 + 7 + 19 + 2 + 8, d.Length);
+        Assert.All(d.Take(32), b => Assert.Equal(0, b));
+        Assert.Equal(0x01, d[32]);
+        Assert.Equal(0x00, d[33]);
+        Assert.Equal(2, d[34]);
+        Assert.Equal("04C000020A1194", Convert.ToHexString(d, 35, 7));
+        Assert.Equal("0620010DB8000000000000000000000001" + "1234", Convert.ToHexString(d, 42, 19));
+        Assert.Equal("0000" + "0102030405060708", Convert.ToHexString(d, 61, 10));
 
         var ping = WireSamples.Encode(new AddressedMessage(MessageType.Ping, WireSamples.AddressA, 0x1122334455667788));
         Assert.Equal("D103" + "0123456789ABCDEFFEDCBA9876543210DEADBEEF" + "1122334455667788", Convert.ToHexString(ping));

@@ -18,12 +18,12 @@ public enum ConnectToMeFlags : byte
 /// </summary>
 public sealed record ConnectToMe(byte[] PublicKey, LinkRoles Roles, ConnectToMeFlags Flags, ulong Token, Addressing.RingAddress Via, IPEndPoint[] Endpoints)
 {
-    public int Size => LinkRequest.KeySize + 1 + 1 + 8 + Addressing.RingAddress.Size + EndpointList.Size(Endpoints);
+    public int Size => LinkPayload.KeySize + 1 + 1 + 8 + Addressing.RingAddress.Size + EndpointList.Size(Endpoints);
 
     public bool TryWrite(Span<byte> destination, out int written)
     {
         written = 0;
-        if (PublicKey.Length != LinkRequest.KeySize) return false;
+        if (PublicKey.Length != LinkPayload.KeySize) return false;
         var w = new SpanWriter(destination);
         w.Bytes(PublicKey);
         w.U8((byte)Roles);
@@ -38,7 +38,7 @@ public sealed record ConnectToMe(byte[] PublicKey, LinkRoles Roles, ConnectToMeF
     public static bool TryRead(ReadOnlySpan<byte> payload, out ConnectToMe? message)
     {
         var r = new SpanReader(payload);
-        var key = r.Bytes(LinkRequest.KeySize).ToArray();
+        var key = r.Bytes(LinkPayload.KeySize).ToArray();
         var roles = (LinkRoles)r.U8();
         var flags = (ConnectToMeFlags)r.U8();
         ulong token = r.U64();

@@ -1,9 +1,10 @@
 namespace Woven.Wire;
 
 /// <summary>
-/// Noise handshake message 1 (initiator → responder), in the clear: token (8), roles the initiator wants (1), the
-/// initiator's session index (4), cookie length (1: 0 or 16) and cookie, then the Noise message (rest, at most
-/// <see cref="LinkHandshake.MaxNoiseMessage"/>). The token ties the checks of one link attempt together.
+/// Noise handshake message 1 (initiator → responder; type <see cref="MessageType.LinkRequest"/> = 0x01), in the clear:
+/// token (8), roles the initiator wants (1), the initiator's session index (4), cookie length (1: 0 or
+/// <see cref="LinkHandshake.CookieSize"/>) and cookie, then the Noise message (the rest: 1 to
+/// <see cref="LinkHandshake.MaxNoiseMessage"/> bytes). The token ties the checks of one link attempt together.
 /// </summary>
 public readonly record struct LinkHello(ulong Token, LinkRoles Roles, uint SenderIndex, ReadOnlyMemory<byte> Cookie, ReadOnlyMemory<byte> Noise)
 {
@@ -12,7 +13,7 @@ public readonly record struct LinkHello(ulong Token, LinkRoles Roles, uint Sende
     public bool TryWrite(Span<byte> destination, out int written)
     {
         written = 0;
-        if (Cookie.Length is not (0 or LinkHandshake.CookieSize) || Noise.Length > LinkHandshake.MaxNoiseMessage) return false;
+        if (Cookie.Length is not (0 or LinkHandshake.CookieSize) || Noise.Length is 0 or > LinkHandshake.MaxNoiseMessage) return false;
         var w = new SpanWriter(destination);
         Envelope.WriteHeader(ref w, MessageType.LinkRequest);
         w.U64(Token);
@@ -25,7 +26,7 @@ public readonly record struct LinkHello(ulong Token, LinkRoles Roles, uint Sende
         return w.Ok;
     }
 
-    /// <summary>The cookie and Noise message are slices of <paramref name="body"/>; copy them to keep them.</summary>
+    /// <summary>The cookie and Noise message are slices of <paramref name="body"/> (empty when false); copy them to keep them.</summary>
     public static bool TryRead(ReadOnlySpan<byte> body, out ulong token, out LinkRoles roles, out uint senderIndex, out ReadOnlySpan<byte> cookie, out ReadOnlySpan<byte> noise)
     {
         var r = new SpanReader(body);
@@ -37,14 +38,17 @@ public readonly record struct LinkHello(ulong Token, LinkRoles Roles, uint Sende
         if (cookieLength is not (0 or LinkHandshake.CookieSize)) r.Fail();
         int rest = r.Remaining;
         noise = rest is > 0 and <= LinkHandshake.MaxNoiseMessage ? r.Bytes(rest) : default;
-        return r.AtEnd && rest is > 0 and <= LinkHandshake.MaxNoiseMessage && (roles & ~LinkRolesExtensions.Known) == 0;
+        if (r.AtEnd && rest is > 0 and <= LinkHandshake.MaxNoiseMessage && (roles & ~LinkRolesExtensions.Known) == 0) return true;
+        cookie = default;
+        noise = default;
+        return false;
     }
 }
 
 /// <summary>
 /// Noise handshake messages 2 (LinkAccept, responder → initiator) and 3 (LinkConfirm, initiator → responder): token (8),
-/// sender's session index (4), receiver's session index (4), then the Noise message (rest), whose encrypted payload is a
-/// <see cref="LinkPayload"/>.
+/// sender's session index (4), receiver's session index (4), then the Noise message (the rest: 1 to
+/// <see cref="MaxNoiseMessage"/> bytes), whose encrypted payload is a <see cref="LinkPayload"/>.
 /// </summary>
 public static class LinkHandshake
 {
@@ -53,10 +57,16 @@ public static class LinkHandshake
     /// <summary>Large enough for a Noise XX message carrying a certificate and endpoints.</summary>
     public const int MaxNoiseMessage = 1400;
 
+    /// <summary>Envelope, token and both indices: everything before the Noise message.</summary>
+    public const int HeaderSize = Envelope.HeaderSize + 8 + 4 + 4;
+
+    /// <summary>The datagram size of a LinkAccept or LinkConfirm carrying a Noise message of this length.</summary>
+    public static int SizeWith(int noiseLength) => HeaderSize + noiseLength;
+
     public static bool TryWrite(Span<byte> destination, MessageType type, ulong token, uint senderIndex, uint receiverIndex, ReadOnlySpan<byte> noise, out int written)
     {
         written = 0;
-        if (type is not (MessageType.LinkAccept or MessageType.LinkConfirm) || noise.Length > MaxNoiseMessage) return false;
+        if (type is not (MessageType.LinkAccept or MessageType.LinkConfirm) || noise.Length is 0 or > MaxNoiseMessage) return false;
         var w = new SpanWriter(destination);
         Envelope.WriteHeader(ref w, type);
         w.U64(token);
@@ -114,7 +124,8 @@ public readonly record struct CookieReply(ulong Token, uint ReceiverIndex, byte[
 
 /// <summary>
 /// Transport data on an established link: receiver's session index (4), counter (8), ciphertext with its 16-byte tag
-/// (rest). The header is the associated data. The plaintext is a whole overlay datagram (Ping, Neighbors, Routed, …).
+/// (the rest, at least the tag). The envelope and receiver index are the associated data; the counter is bound
+/// through the nonce. The plaintext is a whole overlay datagram (Ping, Neighbors, Routed, …).
 /// </summary>
 public static class Sealed
 {
@@ -128,6 +139,10 @@ public static class Sealed
     /// <summary>The largest overlay datagram that fits sealed into one datagram.</summary>
     public const int MaxPlaintext = Envelope.MaxDatagramSize - HeaderSize - TagSize;
 
+    /// <summary>The datagram size of a sealed overlay datagram of this length.</summary>
+    public static int SizeWith(int plaintextLength) => HeaderSize + plaintextLength + TagSize;
+
+    /// <summary>Writes the <see cref="HeaderSize"/> bytes of the header; the destination must hold them.</summary>
     public static void WriteHeader(Span<byte> destination, uint receiverIndex, ulong counter)
     {
         var w = new SpanWriter(destination);

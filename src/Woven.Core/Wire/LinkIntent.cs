@@ -21,12 +21,12 @@ public sealed record LinkIntent(byte[] PublicKey, LinkRoles Roles, LinkIntentFla
 {
     public const int MaxRelays = 8;
 
-    public int Size => LinkRequest.KeySize + 1 + 1 + 8 + EndpointList.Size(Candidates) + 1 + RingAddress.Size * Relays.Length;
+    public int Size => LinkPayload.KeySize + 1 + 1 + 8 + EndpointList.Size(Candidates) + 1 + RingAddress.Size * Relays.Length;
 
     public bool TryWrite(Span<byte> destination, out int written)
     {
         written = 0;
-        if (PublicKey.Length != LinkRequest.KeySize || Relays.Length > MaxRelays) return false;
+        if (PublicKey.Length != LinkPayload.KeySize || Relays.Length > MaxRelays) return false;
         var w = new SpanWriter(destination);
         w.Bytes(PublicKey);
         w.U8((byte)Roles);
@@ -43,7 +43,7 @@ public sealed record LinkIntent(byte[] PublicKey, LinkRoles Roles, LinkIntentFla
     {
         message = null;
         var r = new SpanReader(payload);
-        var key = r.Bytes(LinkRequest.KeySize).ToArray();
+        var key = r.Bytes(LinkPayload.KeySize).ToArray();
         var roles = (LinkRoles)r.U8();
         var flags = (LinkIntentFlags)r.U8();
         ulong token = r.U64();

@@ -10,14 +10,17 @@ namespace Woven.Wire;
 /// </summary>
 public sealed record LinkPayload(byte[] NodeKey, LinkRoles Roles, IPEndPoint? Observed, IPEndPoint[] Endpoints, byte[] Certificate, ulong RevocationSequence)
 {
+    /// <summary>Size of a node key (an Ed25519 public key) wherever the overlay carries one.</summary>
+    public const int KeySize = 32;
+
     public const int MaxCertificate = 1024;
 
-    public int Size => LinkRequest.KeySize + 1 + 1 + (Observed is null ? 0 : SpanWriter.EndpointSize(Observed)) + EndpointList.Size(Endpoints) + 2 + Certificate.Length + 8;
+    public int Size => KeySize + 1 + 1 + (Observed is null ? 0 : SpanWriter.EndpointSize(Observed)) + EndpointList.Size(Endpoints) + 2 + Certificate.Length + 8;
 
     public bool TryWrite(Span<byte> destination, out int written)
     {
         written = 0;
-        if (NodeKey.Length != LinkRequest.KeySize || Certificate.Length > MaxCertificate) return false;
+        if (NodeKey.Length != KeySize || Certificate.Length > MaxCertificate) return false;
         var w = new SpanWriter(destination);
         w.Bytes(NodeKey);
         w.U8((byte)Roles);
@@ -35,7 +38,7 @@ public sealed record LinkPayload(byte[] NodeKey, LinkRoles Roles, IPEndPoint? Ob
     {
         message = null;
         var r = new SpanReader(payload);
-        var key = r.Bytes(LinkRequest.KeySize).ToArray();
+        var key = r.Bytes(KeySize).ToArray();
         var roles = (LinkRoles)r.U8();
         int hasObserved = r.U8();
         IPEndPoint? observed = null;
