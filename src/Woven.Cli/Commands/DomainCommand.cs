@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Woven.Crypto;
 using Woven.Platform.State;
@@ -160,7 +161,7 @@ internal static class DomainCommand
             var longExpired = issued.Where(e => e.IsExpiredAt(pruneBefore)).Select(e => e.Serial).ToHashSet();
             var serials = (held?.Serials ?? []).Where(s => !longExpired.Contains(s)).Concat(fresh).Distinct().ToList();
             if (serials.Count > RevocationList.MaxSerials)
-                throw new StateException($"the revocation list would hold {serials.Count} serials, more than {RevocationList.MaxSerials}; create a new domain (woven domain init) and move the members to it");
+                throw new StateException($"the revocation list would hold {serials.Count} serials, more than {RevocationList.MaxSerials}; revoked certificates leave it 7 days after they expire, so issue shorter-lived certificates (--expires), or move the members to a new domain (woven domain init)");
             var list = RevocationList.Issue(authority, settings, (held?.Sequence ?? 0) + 1, now, serials);
             store.SaveRevocations(list);
             foreach (var s in fresh)
@@ -193,7 +194,7 @@ internal static class DomainCommand
                 if (!File.Exists(domainFile)) throw new UsageException($"--domain: {domainFile} does not exist; give the domain.json of the domain");
                 against = DomainStore.LoadSettingsFile(domainFile);
                 var beside = new DomainStore(Path.GetDirectoryName(Path.GetFullPath(domainFile))!);
-                if (File.Exists(beside.RevocationsFile) && beside.LoadRevocations() is { } held) revocations = RevocationList.Merge(null, held, against!);
+                revocations = beside.LoadRevocations(against!);
             }
             var bytes = File.ReadAllBytes(path);
             var view = DomainFileView.Describe(path, bytes, against, revocations, Clock.GetUtcNow())
@@ -259,6 +260,9 @@ internal static class DomainCommand
             if (!sameKey) store.SaveNodeKey(token.Node);
             store.SaveCertificate(token.Certificate);
             store.SaveSettings(token.Domain);
+            // A revocation list of the domain this node leaves would stop it from starting in the new one.
+            if (File.Exists(store.RevocationsFile) && !(RevocationList.TryRead(File.ReadAllBytes(store.RevocationsFile), out var old) && old!.IsSignedBy(token.Domain)))
+                File.Delete(store.RevocationsFile);
             var c = token.Certificate;
             var addresses = string.Join(", ", new[] { c.Ipv4, c.Ipv6 }.Where(a => a is not null));
             Console.WriteLine($"joined domain '{token.Domain.Name}' as {c.NodeName}.{token.Domain.DnsZone}{(addresses.Length > 0 ? $" ({addresses})" : "")}, certificate {MemberCertificate.FormatSerial(c.Serial)} until {Date(c.NotAfter)}");
@@ -358,13 +362,7 @@ internal static class DomainCommand
     }
 
     /// <summary>The CA directory's own revocation list; one that does not verify is an error, not something to build on.</summary>
-    private static RevocationList? LoadOwnRevocations(DomainStore store, DomainSettings settings)
-    {
-        var held = store.LoadRevocations();
-        if (held is not null && !held.IsSignedBy(settings))
-            throw new StateException($"{store.RevocationsFile} is not signed by this domain's CA; move it away (its serials must then be revoked again)");
-        return held;
-    }
+    private static RevocationList? LoadOwnRevocations(DomainStore store, DomainSettings settings) => store.LoadRevocations(settings);
 
     private static Option<string> DirOption(string description) => new("--dir") { Description = description };
 
@@ -373,7 +371,7 @@ internal static class DomainCommand
 
     private static IPNetwork ParseNetwork(string flag, string text, string example)
     {
-        if (!IPNetwork.TryParse(text, out var network))
+        if (!DomainSettings.TryParseCidr(text, out var network))
             throw new UsageException($"{flag}: '{text}' is not a CIDR range with zero host bits, e.g. {example}");
         return network;
     }
@@ -566,7 +564,7 @@ internal static class DomainCommand
         public string ToJson()
         {
             using var buffer = new MemoryStream();
-            using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+            using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
             {
                 w.WriteStartObject();
                 w.WriteString("type", kind.Split(" (")[0].Replace(' ', '_'));

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace Woven.Security;
@@ -20,7 +21,7 @@ public sealed partial record DomainSettings
     {
         if (Validate() is { } error) throw new InvalidOperationException($"invalid domain settings: {error}");
         using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             w.WriteStartObject();
             w.WriteString("format", JsonFormat);
@@ -84,7 +85,7 @@ public sealed partial record DomainSettings
                 || !String(root, "ipv4_range", out var v4Text, out error)
                 || !String(root, "dns_zone", out var zone, out error)
                 || !String(root, "ca_public_key", out var keyText, out error)) return false;
-            if (!IPNetwork.TryParse(v4Text, out var v4))
+            if (!TryParseCidr(v4Text, out var v4))
             {
                 error = $"ipv4_range: '{v4Text}' is not a CIDR range with zero host bits, e.g. 10.77.0.0/16";
                 return false;
@@ -92,7 +93,7 @@ public sealed partial record DomainSettings
             IPNetwork? v6 = null;
             if (root.TryGetProperty("ipv6_prefix", out var v6Element) && v6Element.ValueKind != JsonValueKind.Null)
             {
-                if (v6Element.ValueKind != JsonValueKind.String || !IPNetwork.TryParse(v6Element.GetString(), out var parsed))
+                if (v6Element.ValueKind != JsonValueKind.String || !TryParseCidr(v6Element.GetString() ?? "", out var parsed))
                 {
                     error = "ipv6_prefix: not null or a CIDR prefix with zero host bits, e.g. fd12:3456:789a::/48";
                     return false;
@@ -115,6 +116,16 @@ public sealed partial record DomainSettings
             error = "";
             return true;
         }
+    }
+
+    /// <summary>ADDRESS/LENGTH with every host bit zero (IPNetwork.TryParse alone accepts host bits).</summary>
+    public static bool TryParseCidr(string text, out IPNetwork network)
+    {
+        network = default;
+        int slash = text.IndexOf('/', StringComparison.Ordinal);
+        if (slash <= 0 || !IPAddress.TryParse(text.AsSpan(0, slash), out var address)) return false;
+        if (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && address.ScopeId != 0) return false;
+        return IPNetwork.TryParse(text, out network) && network.BaseAddress.Equals(address);
     }
 
     private static bool String(JsonElement root, string field, out string value, out string error)

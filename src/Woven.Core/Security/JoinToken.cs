@@ -143,7 +143,17 @@ public sealed class JoinToken
             }
         }
         var bytes = new byte[Base64Url.GetMaxDecodedLength(body.Length)];
-        if (!Base64Url.TryDecodeFromChars(body, bytes, out int n) || n <= ChecksumSize)
+        int n;
+        try
+        {
+            // A length of 4k+1 characters cannot be base64, and the decoder reports some such inputs by throwing.
+            if (body.Length % 4 == 1 || !Base64Url.TryDecodeFromChars(body, bytes, out n)) n = 0;
+        }
+        catch (FormatException)
+        {
+            n = 0;
+        }
+        if (n <= ChecksumSize)
         {
             error = "the token is not base64url; copy it again, in one piece";
             return false;

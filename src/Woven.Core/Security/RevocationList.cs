@@ -17,10 +17,11 @@ public sealed class RevocationList
     public const byte Version = 1;
 
     /// <summary>
-    /// Most serials one list holds (32 KiB of serials). The CA drops serials of certificates that have long
-    /// expired, so only revoked certificates that could still be presented take room.
+    /// Most serials one list holds: few enough that the largest list (<see cref="MaxSize"/>, 1,431 bytes) travels in
+    /// one sealed link datagram, so a list spreads in one message. The CA drops serials of certificates that expired
+    /// long ago, so only revoked certificates that could still be presented take room.
     /// </summary>
-    public const int MaxSerials = 4096;
+    public const int MaxSerials = 160;
 
     public const int SignatureSize = Ed25519Signatures.SignatureSize;
 

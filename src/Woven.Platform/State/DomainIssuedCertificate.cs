@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Woven.Security;
 
@@ -24,7 +25,7 @@ public sealed record DomainIssuedCertificate(ulong Serial, string Name, IPAddres
     public string ToJsonLine()
     {
         using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer))
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             w.WriteStartObject();
             w.WriteString("serial", MemberCertificate.FormatSerial(Serial));

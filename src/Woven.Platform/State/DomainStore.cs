@@ -83,8 +83,28 @@ public sealed class DomainStore
         StateDirectory.WriteAtomically(CertificateFile, certificate.ToBytes());
     }
 
-    /// <summary>The revocation list on disk, or null. Its signature is not checked here: pass it through <see cref="RevocationList.Merge"/>.</summary>
-    public RevocationList? LoadRevocations() => LoadBinary(RevocationsFile, "revocation list", RevocationList.MaxSize,
+    /// <summary>
+    /// The revocation list on disk, or null. When the directory holds a domain file, the list must be signed by that
+    /// domain's CA (a StateException otherwise), so that what this returns can go straight to
+    /// <see cref="MemberCertificate.Verify(DomainSettings, ReadOnlySpan{byte}, DateTimeOffset, RevocationList?)"/>.
+    /// Without a domain file the list is returned unchecked.
+    /// </summary>
+    public RevocationList? LoadRevocations()
+    {
+        var domain = LoadSettings();
+        return domain is null ? LoadUncheckedRevocations() : LoadRevocations(domain);
+    }
+
+    /// <summary>The revocation list on disk, or null; a StateException when it is not signed by <paramref name="domain"/>'s CA.</summary>
+    public RevocationList? LoadRevocations(DomainSettings domain)
+    {
+        var list = LoadUncheckedRevocations();
+        if (list is not null && !list.IsSignedBy(domain))
+            throw new StateException($"{RevocationsFile} is not a revocation list of domain '{domain.Name}' signed by its CA; move it away, or replace it with the CA's current revocations.bin");
+        return list;
+    }
+
+    private RevocationList? LoadUncheckedRevocations() => LoadBinary(RevocationsFile, "revocation list", RevocationList.MaxSize,
         bytes => RevocationList.TryRead(bytes, out var l) ? l : null);
 
     public void SaveRevocations(RevocationList list)
@@ -102,7 +122,7 @@ public sealed class DomainStore
         RevocationList? held;
         try
         {
-            held = LoadRevocations();
+            held = LoadRevocations(domain);
         }
         catch (StateException)
         {
