@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Woven.Crypto;
 using Woven.Node.Control;
 using Woven.Overlay;
+using Woven.Platform;
 using Woven.Platform.State;
 using Woven.Platform.Transport;
 using Woven.Security;
@@ -54,7 +55,7 @@ public sealed class WovenNode : IAsyncDisposable
         if (dual.ListeningTcp) advertised.AddRange(advertised.Take(2).Select(e => (IPEndPoint)TcpEndPoint.From(e)).ToList());
         _options.Overlay.TcpFallback = true;
         Membership = LoadMembership();
-        Overlay = new OverlayNode(_options.Overlay, Identity, _socket, TimeProvider.System, new Random(RandomNumberGenerator.GetInt32(int.MaxValue)), advertised,
+        Overlay = new OverlayNode(_options.Overlay, Identity, _socket, TimeProvider.System, new CryptoRandom(), advertised,
             membership: Membership);
         Overlay.Start(_options.Bootstraps);
         await _control.StartAsync(cancellationToken);
