@@ -13,6 +13,7 @@ var root = new RootCommand("Woven: a self-organizing private network over a peer
     StatusCommand.Create(stateDir),
     NetcheckCommand.Create(stateDir),
     SimCommand.Create(),
+    FuzzCommand.Create(),
     DemoCommand.Create(),
     DomainCommand.Create(stateDir),
 };

@@ -59,6 +59,10 @@ public sealed record FuzzReport
     public long Violations { get; init; }
     public double WallS { get; init; }
     public double InputsPerS { get; init; }
+
+    /// <summary>Peak working set of the process at the end of the run.</summary>
+    public double PeakMemMb { get; init; }
+
     public IReadOnlyList<FuzzTargetReport> Targets { get; init; } = [];
 
     /// <summary>How often each mutation was applied, by name.</summary>
@@ -83,7 +87,7 @@ public sealed record FuzzReport
         var c = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
         sb.Append(c, $"Fuzzed {Iterations:N0} inputs (seed {Seed}) over {Targets.Count} targets in {WallS:N1} s: {InputsPerS:N0} inputs/s.").AppendLine();
-        sb.Append(c, $"  accepted {Accepted:N0}, rejected {Rejected:N0}, exceptions {Exceptions:N0}, violations {Violations:N0}").AppendLine();
+        sb.Append(c, $"  accepted {Accepted:N0}, rejected {Rejected:N0}, exceptions {Exceptions:N0}, violations {Violations:N0}; peak memory {PeakMemMb:N0} MB").AppendLine();
         sb.AppendLine();
         sb.Append(c, $"  {"target",-22} {"inputs",11} {"accepted",11} {"rejected",11} {"exc",5} {"viol",5} {"wall s",8} {"inputs/s",11}").AppendLine();
         foreach (var t in Targets)
