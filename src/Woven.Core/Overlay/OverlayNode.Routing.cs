@@ -110,9 +110,11 @@ public sealed partial class OverlayNode
         bool selfEligible = !(excludeOrigin && header.Source == Address);
         var best = selfEligible ? RingAddress.Distance(Address, dst) : RingAddress.Half;
         Connection? bestConnection = null;
+        // A link that missed a ping is suspect: greedy routing goes around it until it answers or is declared dead.
+        long suspectAfter = _time.GetTimestamp() - (_pingInterval + _pingRetry);
         foreach (var c in _table.Values)
         {
-            if (!c.IsRoutable || (excludeOrigin && c.Address == header.Source)) continue;
+            if (!c.IsRoutable || (excludeOrigin && c.Address == header.Source) || c.LastHeard < suspectAfter) continue;
             var d = RingAddress.Distance(c.Address, dst);
             if (d < best || (!selfEligible && bestConnection is null && d <= best))
             {
