@@ -42,7 +42,7 @@ public sealed partial class OverlayNode
         previous.LastHeard = _time.GetTimestamp();
         var payload = datagram.Slice(Envelope.HeaderSize + header.PayloadOffset, header.PayloadLength);
         if (header.PayloadType == RoutedPayloadType.Tunnel && header.Destination == Address)
-            return OnTunnel(src, header, payload, datagram, previous);
+            return OnTunnel(src, header, payload, previous);
         if (header.Mode == RoutingMode.Exact && header.Destination == Address)
         {
             Deliver(header, payload, src.IsRelayed ? src.Via : null, previous);
@@ -70,7 +70,7 @@ public sealed partial class OverlayNode
     /// A tunnel addressed to this node: either this node is the relay (hand the inner datagram on to the final node
     /// over a direct link) or the final node (process the inner datagram as coming from the tunnel's source).
     /// </summary>
-    private DropReason OnTunnel(in PacketSource src, in Routed header, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> datagram, Connection previous)
+    private DropReason OnTunnel(in PacketSource src, in Routed header, ReadOnlySpan<byte> payload, Connection previous)
     {
         if (src.IsRelayed || !Tunnel.TryRead(payload, out var final, out var inner)) return DropReason.Malformed;
         if (final == Address)
@@ -90,7 +90,6 @@ public sealed partial class OverlayNode
         if (!onward.TryWrite(_sendBuffer, payload, out int n)) return DropReason.Malformed;
         _counters.RoutedForwarded++;
         SendTo(target, _sendBuffer.AsSpan(0, n), maintenance: true);
-        _ = datagram;
         return DropReason.None;
     }
 
