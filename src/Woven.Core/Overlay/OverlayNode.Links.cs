@@ -261,11 +261,6 @@ public sealed partial class OverlayNode
                 // The first attempt to go direct (which also refreshes the shared relays) comes soon.
                 c.LastUpgrade = now - _upgradeInterval + 4 * _relayPing;
             }
-            else
-            {
-                if (_byEndpoint.TryGetValue(endpoint, out var stale) && stale.Address != peer) RemoveConnection(stale, notify: false);
-                _byEndpoint[endpoint] = c;
-            }
         }
         else if (!src.IsRelayed)
         {
@@ -290,17 +285,13 @@ public sealed partial class OverlayNode
         // UDP is preferred: a TCP path replaces a UDP one only once the UDP one has gone quiet.
         if (!c.IsRelayed && endpoint is Transport.TcpEndPoint && c.Endpoint is not Transport.TcpEndPoint
             && _time.GetTimestamp() - c.LastHeard < _pingInterval) return;
-        if (!c.IsRelayed && _byEndpoint.TryGetValue(c.Endpoint, out var e) && ReferenceEquals(e, c)) _byEndpoint.Remove(c.Endpoint);
         c.IsRelayed = false;
         c.Endpoint = endpoint;
-        if (_byEndpoint.TryGetValue(endpoint, out var stale) && !ReferenceEquals(stale, c)) RemoveConnection(stale, notify: false);
-        _byEndpoint[endpoint] = c;
     }
 
     private void SetRelayed(Connection c, RingAddress via)
     {
         if (!c.IsRelayed) c.LastUpgrade = _time.GetTimestamp() - _upgradeInterval + 4 * _relayPing;
-        if (!c.IsRelayed && _byEndpoint.TryGetValue(c.Endpoint, out var e) && ReferenceEquals(e, c)) _byEndpoint.Remove(c.Endpoint);
         c.IsRelayed = true;
         c.Relay = via;
     }
@@ -308,7 +299,6 @@ public sealed partial class OverlayNode
     private void RemoveConnection(Connection c, bool notify)
     {
         if (!_table.Remove(c.Address)) return;
-        if (!c.IsRelayed && _byEndpoint.TryGetValue(c.Endpoint, out var e) && ReferenceEquals(e, c)) _byEndpoint.Remove(c.Endpoint);
         if (notify) SendAddressed(MessageType.Close, 0, c, maintenance: true);
         DropSessions(c);
         RecomputeNeighbourhood();

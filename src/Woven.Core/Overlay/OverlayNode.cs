@@ -29,7 +29,6 @@ public sealed partial class OverlayNode : IDisposable
     private readonly Random _random;
     private readonly Lock _gate = new();
     private readonly Dictionary<RingAddress, Connection> _table = [];
-    private readonly Dictionary<IPEndPoint, Connection> _byEndpoint = new(Transport.EndpointComparer.Instance);
     private readonly List<IPEndPoint> _endpoints = [];
     private readonly List<IPEndPoint> _bootstraps = [];
     private readonly byte[] _sendBuffer;
