@@ -21,16 +21,9 @@ internal sealed class SmallOverlay
         var options = overlay ?? new OverlayOptions();
         for (int i = 0; i < count; i++)
         {
-            var key = new byte[NodeIdentity.KeySize];
-            byte[]? dh;
-            do
-            {
-                _random.NextBytes(key);
-                dh = NodeIdentity.StaticDhPublicKey(key);
-            }
-            while (dh is null);
+            var identity = ClearLinkCrypto.SeededIdentity(_random, out var crypto);
             var endpoint = new IPEndPoint(SimNetwork.HostAddress(i), 7000);
-            var node = new OverlayNode(options, NodeIdentity.FromPublicKeyOnly(key), Network.Bind(endpoint), Loop, new Random(_random.Next()), crypto: new ClearLinkCrypto(dh));
+            var node = new OverlayNode(options, identity, Network.Bind(endpoint), Loop, new Random(_random.Next()), crypto: crypto);
             Nodes.Add(node);
             Endpoints.Add(endpoint);
         }

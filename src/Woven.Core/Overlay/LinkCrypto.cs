@@ -102,6 +102,24 @@ public sealed class ClearLinkCrypto(byte[] staticPublicKey) : LinkCrypto
 
     public override LinkHandshakeState Begin(bool initiator) => new State(staticPublicKey, initiator);
 
+    /// <summary>
+    /// A simulated node's identity: a seeded random public key (no key generation, reproducible) that has an X25519
+    /// twin, and the clear suite that claims that twin.
+    /// </summary>
+    public static Crypto.NodeIdentity SeededIdentity(Random random, out ClearLinkCrypto crypto)
+    {
+        var key = new byte[Crypto.NodeIdentity.KeySize];
+        byte[]? dh;
+        do
+        {
+            random.NextBytes(key);
+            dh = Crypto.NodeIdentity.StaticDhPublicKey(key);
+        }
+        while (dh is null);
+        crypto = new ClearLinkCrypto(dh);
+        return Crypto.NodeIdentity.FromPublicKeyOnly(key);
+    }
+
     private sealed class State(byte[] own, bool initiator) : LinkHandshakeState
     {
         private byte[]? _remote;

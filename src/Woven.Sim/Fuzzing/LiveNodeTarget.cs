@@ -188,14 +188,8 @@ internal sealed class LiveNodeTarget : FuzzTarget
             return (identity, new NoiseLinkCrypto(X25519KeyPair.FromPrivateKey(identity.StaticDhPrivateKey())));
         }
         // As the simulator does: a seeded public key with an X25519 twin, and the clear suite.
-        byte[]? dh;
-        do
-        {
-            _worldRandom.NextBytes(key);
-            dh = NodeIdentity.StaticDhPublicKey(key);
-        }
-        while (dh is null);
-        return (NodeIdentity.FromPublicKeyOnly(key), new ClearLinkCrypto(dh));
+        var seeded = ClearLinkCrypto.SeededIdentity(_worldRandom, out var clear);
+        return (seeded, clear);
     }
 
     public override void Reset()

@@ -142,19 +142,10 @@ public sealed partial class RingScenario
 
     private SimNode CreateNode(int index)
     {
-        // Seeded random public keys (no key generation for 100,000 nodes); each must have an X25519 twin.
-        var key = new byte[NodeIdentity.KeySize];
-        byte[]? dh;
-        do
-        {
-            _random.NextBytes(key);
-            dh = NodeIdentity.StaticDhPublicKey(key);
-        }
-        while (dh is null);
-        var identity = NodeIdentity.FromPublicKeyOnly(key);
+        var identity = ClearLinkCrypto.SeededIdentity(_random, out var crypto);
         var endpoint = new IPEndPoint(SimNetwork.HostAddress(index), Port);
         var socket = _network.Bind(endpoint);
-        var overlay = new OverlayNode(_options.Overlay, identity, socket, _loop, new Random(_random.Next()), buffers: _buffers, crypto: new ClearLinkCrypto(dh));
+        var overlay = new OverlayNode(_options.Overlay, identity, socket, _loop, new Random(_random.Next()), buffers: _buffers, crypto: crypto);
         var node = new SimNode(index, overlay, endpoint);
         overlay.Delivered = (in Routed header, ReadOnlySpan<byte> payload, bool _) => OnDelivered(node, header, payload);
         return node;
