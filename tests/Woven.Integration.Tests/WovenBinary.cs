@@ -6,22 +6,7 @@ namespace Woven.Integration.Tests;
 internal static class WovenBinary
 {
     /// <summary>$WOVEN_BIN, else the Release (then Debug) build of src/Woven.Cli found above the test directory.</summary>
-    public static string Path { get; } = Find();
-
-    private static string Find()
-    {
-        var env = Environment.GetEnvironmentVariable("WOVEN_BIN");
-        if (!string.IsNullOrEmpty(env) && File.Exists(env)) return env;
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            foreach (var config in new[] { "Release", "Debug" })
-            {
-                var candidate = System.IO.Path.Combine(dir.FullName, "src", "Woven.Cli", "bin", config, "net10.0", "woven");
-                if (File.Exists(candidate)) return candidate;
-            }
-        }
-        throw new FileNotFoundException("woven executable not found: build src/Woven.Cli or set WOVEN_BIN");
-    }
+    public static string Path { get; } = Woven.Node.Cluster.LocalCluster.FindBuiltWoven();
 
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 

@@ -29,22 +29,7 @@ public sealed class WovenLab : IDisposable
 
     public Dictionary<string, NodeProcess> Nodes { get; } = [];
 
-    public static string Woven { get; } = FindWoven();
-
-    private static string FindWoven()
-    {
-        var env = Environment.GetEnvironmentVariable("WOVEN_BIN");
-        if (!string.IsNullOrEmpty(env) && File.Exists(env)) return env;
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            foreach (var config in new[] { "Release", "Debug" })
-            {
-                var candidate = Path.Combine(dir.FullName, "src", "Woven.Cli", "bin", config, "net10.0", "woven");
-                if (File.Exists(candidate)) return candidate;
-            }
-        }
-        throw new FileNotFoundException("woven executable not found: build src/Woven.Cli or set WOVEN_BIN");
-    }
+    public static string Woven { get; } = LocalCluster.FindBuiltWoven();
 
     /// <summary>Starts the two public nodes; the seed founds the ring.</summary>
     public async Task StartPublicNodesAsync(CancellationToken ct)

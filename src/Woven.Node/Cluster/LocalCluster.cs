@@ -38,6 +38,25 @@ public sealed class LocalCluster : IDisposable
         throw new FileNotFoundException($"no woven executable in {dir}");
     }
 
+    /// <summary>
+    /// The woven a test runs: $WOVEN_BIN, else the Release (then Debug) build of src/Woven.Cli found above the running
+    /// program's directory.
+    /// </summary>
+    public static string FindBuiltWoven()
+    {
+        var env = Environment.GetEnvironmentVariable("WOVEN_BIN");
+        if (!string.IsNullOrEmpty(env) && File.Exists(env)) return env;
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            foreach (var config in new[] { "Release", "Debug" })
+            {
+                var candidate = Path.Combine(dir.FullName, "src", "Woven.Cli", "bin", config, "net10.0", "woven");
+                if (File.Exists(candidate)) return candidate;
+            }
+        }
+        throw new FileNotFoundException("woven executable not found: build src/Woven.Cli or set WOVEN_BIN");
+    }
+
     /// <summary>A UDP port on 127.0.0.1 that was free a moment ago.</summary>
     public static int FreeUdpPort(IPAddress? address = null)
     {
