@@ -56,6 +56,9 @@ public sealed partial class NodeProcess : IDisposable
             psi.ArgumentList.Add(boot);
         }
         foreach (var a in extraArgs ?? []) psi.ArgumentList.Add(a);
+        // The node never reads its input: give it a closed pipe rather than the caller's terminal, which a process in a
+        // background group must not touch.
+        psi.RedirectStandardInput = true;
         psi.RedirectStandardOutput = true;
         psi.RedirectStandardError = true;
         psi.UseShellExecute = false;
@@ -64,6 +67,7 @@ public sealed partial class NodeProcess : IDisposable
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
         process.Start();
+        process.StandardInput.Close();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return new NodeProcess(process, stateDir, listen, log);
@@ -83,9 +87,23 @@ public sealed partial class NodeProcess : IDisposable
             catch (HttpRequestException e)
             {
                 if (DateTime.UtcNow >= deadline)
-                    throw new TimeoutException($"woven up (pid {Pid}) did not answer on its control socket within {timeout.TotalSeconds:F0} s ({e.Message}); its log: {ReadLog()}", e);
+                    throw new TimeoutException($"woven up (pid {Pid}, {ProcessState()}) did not answer on its control socket within {timeout.TotalSeconds:F0} s ({e.Message}); its log: {ReadLog()}", e);
                 await Task.Delay(100, cancellationToken);
             }
+        }
+    }
+
+    /// <summary>The process's scheduler state from /proc (R running, S sleeping, T stopped, D waiting on I/O), for diagnosis.</summary>
+    private string ProcessState()
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{Pid}/status").FirstOrDefault(l => l.StartsWith("State:", StringComparison.Ordinal));
+            return line ?? "state unknown";
+        }
+        catch (IOException)
+        {
+            return "state unknown";
         }
     }
 
