@@ -66,7 +66,8 @@ public sealed class DualTransportSocket : IDatagramSocket
         {
             lock (_handlerGate) handler(from, data);
         });
-        if (_listener is not null) _ = AcceptLoopAsync(_listener);
+        // On the thread pool, never inline: the caller may hold the overlay's lock (see TcpLink.Start).
+        if (_listener is not null) _ = Task.Run(() => AcceptLoopAsync(_listener));
     }
 
     public void Send(IPEndPoint to, ReadOnlySpan<byte> datagram)
@@ -84,7 +85,9 @@ public sealed class DualTransportSocket : IDatagramSocket
                 Interlocked.Increment(ref _tcpDropped);
                 return;
             }
-            link = _links.GetOrAdd(tcp, ep => TcpLink.Dial(this, ep));
+            var fresh = new TcpLink(this, tcp, null);
+            link = _links.GetOrAdd(tcp, fresh);
+            if (ReferenceEquals(link, fresh)) fresh.Start(connect: true);
         }
         if (!link.Enqueue(datagram)) Interlocked.Increment(ref _tcpDropped);
     }
@@ -113,9 +116,10 @@ public sealed class DualTransportSocket : IDatagramSocket
                 accepted.Dispose();
                 continue;
             }
-            var link = TcpLink.Accepted(this, remote, accepted);
+            var link = new TcpLink(this, remote, accepted);
             if (_links.TryGetValue(remote, out var old)) old.Close();
             _links[remote] = link;
+            link.Start(connect: false);
         }
     }
 
@@ -159,26 +163,20 @@ public sealed class DualTransportSocket : IDatagramSocket
         private readonly Channel<byte[]> _queue = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(QueuePerConnection) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
         private Socket? _socket;
 
-        private TcpLink(DualTransportSocket? owner, TcpEndPoint remote, Socket? socket)
+        public TcpLink(DualTransportSocket? owner, TcpEndPoint remote, Socket? socket)
         {
             _owner = owner;
             _remote = remote;
             _socket = socket;
         }
 
-        public static TcpLink Dial(DualTransportSocket owner, TcpEndPoint remote)
-        {
-            var link = new TcpLink(owner, remote, null);
-            _ = link.RunAsync(connect: true);
-            return link;
-        }
-
-        public static TcpLink Accepted(DualTransportSocket owner, TcpEndPoint remote, Socket socket)
-        {
-            var link = new TcpLink(owner, remote, socket);
-            _ = link.RunAsync(connect: false);
-            return link;
-        }
+        /// <summary>
+        /// Runs the connection on the thread pool, never inline: <see cref="Send"/> is called with the overlay's lock
+        /// held, and a connect or receive that completed synchronously would otherwise deliver a frame (taking the
+        /// handler gate) on that thread, the reverse of the UDP thread's order (handler gate, then overlay lock): a
+        /// deadlock that hung nodes at start-up.
+        /// </summary>
+        public void Start(bool connect) => _ = Task.Run(() => RunAsync(connect));
 
         public bool Enqueue(ReadOnlySpan<byte> datagram) => _owner is not null && _queue.Writer.TryWrite(datagram.ToArray());
 
