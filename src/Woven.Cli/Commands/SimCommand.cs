@@ -19,9 +19,13 @@ internal static class SimCommand
         var latMax = new Option<double>("--latency-max-ms") { Description = "Largest one-way link latency", DefaultValueFactory = _ => 200 };
         var churn = new Option<double>("--churn-median") { Description = "Median session time in seconds for a churn phase after the measurements (default 0: none), e.g. 600" };
         var churnFor = new Option<double>("--churn-duration") { Description = "Virtual seconds the churn phase lasts", DefaultValueFactory = _ => 600 };
-        var command = new Command("sim", "Simulate a Woven overlay in virtual time and report ring correctness, routing, joins and failures")
+        var dhtClients = new Option<int>("--dht-clients") { Description = "Run the DHT workload during the churn phase with this many client nodes (exempt from churn), e.g. 20 (default 0: no DHT)" };
+        var dhtReplicas = new Option<int>("--dht-replicas") { Description = "Replicas per DHT record", DefaultValueFactory = _ => 5 };
+        var dhtInterval = new Option<double>("--dht-op-interval") { Description = "Mean seconds between one client's DHT operations", DefaultValueFactory = _ => 5 };
+        var dhtPartition = new Option<double>("--dht-partition") { Description = "Split the ring into two halves for this many seconds in the middle of the DHT phase (default 0: none)" };
+        var command = new Command("sim", "Simulate a Woven overlay in virtual time and report ring correctness, routing, joins, failures and the DHT")
         {
-            nodes, seed, json, fail, samples, joiners, loss, latMin, latMax, churn, churnFor,
+            nodes, seed, json, fail, samples, joiners, loss, latMin, latMax, churn, churnFor, dhtClients, dhtReplicas, dhtInterval, dhtPartition,
         };
         command.SetAction(parse =>
         {
@@ -34,6 +38,10 @@ internal static class SimCommand
                 Joiners = parse.GetValue(joiners),
                 ChurnMedian = TimeSpan.FromSeconds(parse.GetValue(churn)),
                 ChurnDuration = TimeSpan.FromSeconds(parse.GetValue(churnFor)),
+                DhtClients = parse.GetValue(dhtClients),
+                DhtReplicas = parse.GetValue(dhtReplicas),
+                DhtOpInterval = parse.GetValue(dhtInterval),
+                DhtPartition = TimeSpan.FromSeconds(parse.GetValue(dhtPartition)),
             };
             options.Network.Loss = parse.GetValue(loss);
             options.Network.LatencyMin = TimeSpan.FromMilliseconds(parse.GetValue(latMin));
@@ -80,6 +88,16 @@ internal static class SimCommand
         if (r.ChurnMedianS is { } median)
         {
             Console.WriteLine($"  churn (median session {median:F0} s, {r.ChurnDurationS:F0} s, {r.ChurnDeparted} departures): routes {r.ChurnRouteSuccess:P2} of {r.ChurnRoutesJudged}, ring wrong at {r.ChurnRingWrongMean:P2} of nodes on average");
+        }
+        if (r.DhtGetSuccess is { } gets)
+        {
+            Console.WriteLine($"  DHT ({r.DhtClients} clients, {r.DhtReplicas} replicas): gets {gets:P2} of {r.DhtGets:N0}, latency p50 {r.DhtGetP50S:F2} s p99 {r.DhtGetP99S:F2} s");
+            Console.WriteLine($"    creates {r.DhtCreatesOk}/{r.DhtCreates} won, {r.DhtCreatesConflict} found the key held, {r.DhtCreatesFailed} failed; puts {r.DhtPutsOk}/{r.DhtPuts}; renewals {r.DhtRenewsOk}/{r.DhtRenews} ({r.DhtRenewsLost} lost)");
+            Console.WriteLine($"    keys with two live owners: {r.DhtTwoOwnerKeys}; records per node {r.DhtRecordsPerNode:F1}");
+        }
+        if (r.DhtPartitionS is { } partition)
+        {
+            Console.WriteLine($"  partition of {partition:F0} s: {r.DhtPartitionRecordsFound}/{r.DhtPartitionRecords} records written before it read back after healing; {r.DhtPartitionConflictKeys} keys claimed on both sides, {r.DhtPartitionUnresolvedKeys} still double-held 90 s after healing");
         }
         Console.WriteLine($"  memory                  peak {r.PeakMemMb:N0} MB, {r.BytesPerNode:N0} bytes per node");
     }

@@ -55,6 +55,7 @@ public sealed partial class OverlayNode
             Repair(now);
             MaintainFarLinks(now);
             if (!IsJoined && _pendingLinks.Count == 0 && !HasBootstrapLink()) JoinThroughBootstraps();
+            foreach (var hook in _tickHooks) hook(now);
         }
     }
 

@@ -184,7 +184,9 @@ public sealed partial class OverlayNode
                 _counters.Drop(DropReason.Malformed); // a tunnel only ends at its destination, handled before delivery
                 break;
             default:
-                Delivered?.Invoke(header, payload, previous is not null && previous.Address == header.Source);
+                bool fromSource = previous is not null && previous.Address == header.Source;
+                if (_services.TryGetValue(header.PayloadType, out var service)) service(header, payload, fromSource);
+                else Delivered?.Invoke(header, payload, fromSource);
                 break;
         }
     }

@@ -31,6 +31,8 @@ public enum RoutedPayloadType : byte
     Tunnel = 4,
     /// <summary>Asks the destination to start connectivity checks towards the sender (see <see cref="LinkIntent"/>).</summary>
     LinkIntent = 5,
+    /// <summary>A DHT request, replica operation or reply (see <see cref="Dht.DhtMessage"/>).</summary>
+    Dht = 6,
 }
 
 /// <summary>

@@ -34,6 +34,30 @@ public sealed record RingReport
     public double? ChurnRouteSuccess { get; init; }
     public int? ChurnRoutesJudged { get; init; }
     public double? ChurnRingWrongMean { get; init; }
+    public int? DhtClients { get; init; }
+    public int? DhtReplicas { get; init; }
+    public double? DhtGetSuccess { get; init; }
+    public int? DhtGets { get; init; }
+    public double? DhtGetP50S { get; init; }
+    public double? DhtGetP99S { get; init; }
+    public int? DhtCreates { get; init; }
+    public int? DhtCreatesOk { get; init; }
+    public int? DhtCreatesConflict { get; init; }
+    public int? DhtCreatesFailed { get; init; }
+    public int? DhtPuts { get; init; }
+    public int? DhtPutsOk { get; init; }
+    public int? DhtRenews { get; init; }
+    public int? DhtRenewsOk { get; init; }
+    public int? DhtRenewsLost { get; init; }
+    public int? DhtRemoves { get; init; }
+    /// <summary>Keys that two clients believed they held at the same time (outside a partition and its healing).</summary>
+    public int? DhtTwoOwnerKeys { get; init; }
+    public double? DhtRecordsPerNode { get; init; }
+    public double? DhtPartitionS { get; init; }
+    public int? DhtPartitionRecords { get; init; }
+    public int? DhtPartitionRecordsFound { get; init; }
+    public int? DhtPartitionConflictKeys { get; init; }
+    public int? DhtPartitionUnresolvedKeys { get; init; }
     public double VirtualS { get; init; }
     public long Events { get; init; }
     public double WallS { get; init; }

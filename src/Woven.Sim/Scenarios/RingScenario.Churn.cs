@@ -29,14 +29,18 @@ public sealed partial class RingScenario
                 else node.Overlay.Dispose();
                 graceful = !graceful;
                 deaths++;
-                var live = _nodes.Where(x => x.Alive).ToList();
                 var fresh = CreateNode(_nodes.Count);
                 _nodes.Add(fresh);
+                var live = _nodes.Where(x => x.Alive && SameSide(x, fresh)).ToList();
                 StartNode(fresh, live[_random.Next(live.Count)]);
                 ScheduleDeath(fresh);
             });
         }
-        foreach (var node in _nodes.Where(x => x.Alive).ToList()) ScheduleDeath(node);
+        if (_options.ChurnMedian > TimeSpan.Zero)
+        {
+            foreach (var node in _nodes.Where(x => x.Alive && !x.IsClient).ToList()) ScheduleDeath(node);
+        }
+        if (_options.DhtClients > 0) StartDhtWorkload(end);
 
         var batches = new List<(List<ProbeRecord> Probes, long At)>();
         var ringWrong = new List<double>();
@@ -59,9 +63,10 @@ public sealed partial class RingScenario
                 if (p.Delivered) delivered++;
             }
         }
+        if (_options.DhtClients > 0) report = FinishDhtWorkload(report);
         return report with
         {
-            ChurnMedianS = _options.ChurnMedian.TotalSeconds,
+            ChurnMedianS = _options.ChurnMedian > TimeSpan.Zero ? _options.ChurnMedian.TotalSeconds : null,
             ChurnDurationS = _options.ChurnDuration.TotalSeconds,
             ChurnDeparted = deaths,
             ChurnRouteSuccess = judged == 0 ? null : Math.Round(delivered / (double)judged, 5),

@@ -129,7 +129,7 @@ public sealed partial class RingScenario
         };
 
         if (_options.FailFraction > 0) report = RunFailure(report);
-        if (_options.ChurnMedian > TimeSpan.Zero) report = RunChurn(report);
+        if (_options.ChurnMedian > TimeSpan.Zero || _options.DhtClients > 0) report = RunChurn(report);
 
         return report with
         {
@@ -148,6 +148,7 @@ public sealed partial class RingScenario
         var overlay = new OverlayNode(_options.Overlay, identity, socket, _loop, new Random(_random.Next()), buffers: _buffers, crypto: crypto);
         var node = new SimNode(index, overlay, endpoint);
         overlay.Delivered = (in Routed header, ReadOnlySpan<byte> payload, bool _) => OnDelivered(node, header, payload);
+        if (_options.DhtClients > 0) AttachDht(node);
         return node;
     }
 

@@ -37,6 +37,18 @@ public sealed class RingScenarioOptions
     /// <summary>How long the churn phase lasts.</summary>
     public TimeSpan ChurnDuration { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>DHT clients (nodes exempt from churn that run gets, puts and creates during the churn phase); 0: no DHT.</summary>
+    public int DhtClients { get; set; }
+
+    /// <summary>Replicas per DHT record.</summary>
+    public int DhtReplicas { get; set; } = 5;
+
+    /// <summary>Mean virtual seconds between one client's operations.</summary>
+    public double DhtOpInterval { get; set; } = 5;
+
+    /// <summary>Split the ring into two halves for this long in the middle of the DHT phase (0: no partition).</summary>
+    public TimeSpan DhtPartition { get; set; }
+
     public SimNetworkOptions Network { get; set; } = new();
 
     public OverlayOptions Overlay { get; set; } = new();
@@ -56,6 +68,11 @@ public sealed class RingScenarioOptions
         if (FailureWindow <= TimeSpan.Zero) errors.Add("failure window must be positive");
         if (RouteSamples < 0) errors.Add("--samples must not be negative");
         if (FailFraction is < 0 or >= 1) errors.Add($"--fail must be in [0, 1) (got {FailFraction})");
+        if (DhtClients < 0 || DhtClients > Nodes / 2) errors.Add($"--dht-clients must be between 0 and half the nodes (got {DhtClients})");
+        if (DhtClients > 0 && ChurnDuration <= TimeSpan.Zero) errors.Add("--churn-duration must be positive: the DHT workload runs for that long");
+        if (DhtReplicas is < 1 or > 7) errors.Add($"--dht-replicas must be 1 to 7 (got {DhtReplicas})");
+        if (DhtOpInterval <= 0) errors.Add("--dht-op-interval must be positive");
+        if (DhtPartition < TimeSpan.Zero || (DhtPartition > TimeSpan.Zero && DhtPartition >= ChurnDuration)) errors.Add("--dht-partition must be shorter than --churn-duration");
         errors.AddRange(Network.Validate());
         errors.AddRange(Overlay.Validate());
         return errors;

@@ -1,0 +1,82 @@
+using Woven.Addressing;
+using Woven.Wire;
+
+namespace Woven.Overlay;
+
+/// <summary>
+/// Services built on the overlay (the DHT) attach here. Everything a service does runs under the node's one lock: its
+/// messages are delivered, its tick hook runs, and <see cref="Invoke"/> runs its callers' work under that lock, so a
+/// service keeps no lock of its own and cannot take locks in the opposite order.
+/// </summary>
+public sealed partial class OverlayNode
+{
+    private readonly Dictionary<RoutedPayloadType, RoutedDeliveryHandler> _services = [];
+    private readonly List<Action<long>> _tickHooks = [];
+
+    /// <summary>Routed messages of <paramref name="type"/> delivered to this node go to <paramref name="handler"/> (under the node's lock).</summary>
+    public void AttachService(RoutedPayloadType type, RoutedDeliveryHandler handler, Action<long>? tick = null)
+    {
+        lock (_gate)
+        {
+            if (type is RoutedPayloadType.ConnectToMe or RoutedPayloadType.LinkIntent or RoutedPayloadType.Tunnel)
+                throw new ArgumentException($"payload type {type} belongs to the overlay itself", nameof(type));
+            if (!_services.TryAdd(type, handler)) throw new InvalidOperationException($"a service is already attached for {type}");
+            if (tick is not null) _tickHooks.Add(tick);
+        }
+    }
+
+    /// <summary>Runs <paramref name="action"/> under the node's lock.</summary>
+    public void Invoke(Action action)
+    {
+        lock (_gate) action();
+    }
+
+    /// <summary>Runs <paramref name="function"/> under the node's lock.</summary>
+    public T Invoke<T>(Func<T> function)
+    {
+        lock (_gate) return function();
+    }
+
+    /// <summary>
+    /// This node and the routable peers it believes nearest to <paramref name="key"/> (ring distance, both directions),
+    /// nearest first, at most <paramref name="count"/>. Peers that missed a ping are left out, as routing leaves them out.
+    /// </summary>
+    public List<RingAddress> NearestKnown(RingAddress key, int count)
+    {
+        lock (_gate)
+        {
+            long suspectAfter = _time.GetTimestamp() - (_pingInterval + _pingRetry);
+            var candidates = new List<(RingAddress Distance, RingAddress Address)>(_table.Count + 1) { (RingAddress.Distance(Address, key), Address) };
+            foreach (var c in _table.Values)
+            {
+                if (!c.IsRoutable || c.LastHeard < suspectAfter) continue;
+                candidates.Add((RingAddress.Distance(c.Address, key), c.Address));
+            }
+            candidates.Sort((a, b) => a.Distance != b.Distance ? a.Distance.CompareTo(b.Distance) : a.Address.CompareTo(b.Address));
+            var result = new List<RingAddress>(Math.Min(count, candidates.Count));
+            for (int i = 0; i < candidates.Count && result.Count < count; i++) result.Add(candidates[i].Address);
+            return result;
+        }
+    }
+
+    /// <summary>The addresses of this node's current ring neighbours (successors and predecessors).</summary>
+    public HashSet<RingAddress> NeighbourAddresses()
+    {
+        lock (_gate)
+        {
+            var set = new HashSet<RingAddress>();
+            foreach (var c in _successors) if (c is not null) set.Add(c.Address);
+            foreach (var c in _predecessors) if (c is not null) set.Add(c.Address);
+            return set;
+        }
+    }
+
+    /// <summary>Whether this node has joined a ring (it answers for its part of the key space).</summary>
+    public bool Joined
+    {
+        get
+        {
+            lock (_gate) return IsJoined;
+        }
+    }
+}
