@@ -97,7 +97,7 @@ internal static class SimCommand
         }
         if (r.DhtPartitionS is { } partition)
         {
-            Console.WriteLine($"  partition of {partition:F0} s: {r.DhtPartitionRecordsFound}/{r.DhtPartitionRecords} records written before it read back after healing; {r.DhtPartitionConflictKeys} keys claimed on both sides, {r.DhtPartitionUnresolvedKeys} still double-held 90 s after healing");
+            Console.WriteLine($"  partition of {partition:F0} s: {r.DhtPartitionRecordsFound}/{r.DhtPartitionRecords} records written before it read back after healing (ring whole again after {Fmt(r.DhtPartitionRingHealedS)}); {r.DhtPartitionConflictKeys} keys claimed on both sides, {r.DhtPartitionUnresolvedKeys} still double-held 90 s after healing");
         }
         Console.WriteLine($"  memory                  peak {r.PeakMemMb:N0} MB, {r.BytesPerNode:N0} bytes per node");
     }

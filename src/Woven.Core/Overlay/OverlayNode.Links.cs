@@ -35,6 +35,8 @@ public sealed partial class OverlayNode
         public List<RingAddress> Relays { get; } = [];
         public bool IntentSent { get; set; }
         public bool DirectOnly { get; init; }
+        /// <summary>A link to a peer lost earlier, tried again in case the network had split: once up, this node joins through it.</summary>
+        public bool Rejoin { get; set; }
         public int Attempts { get; set; }
         public long NextAttempt { get; set; }
         public long LastSent { get; set; }
@@ -200,6 +202,14 @@ public sealed partial class OverlayNode
 
     private void AfterLinked(Connection connection, PendingLink pending)
     {
+        if (pending.Rejoin)
+        {
+            // The peer may be in a ring of its own after a partition: a connect-to-me for our own address sent through
+            // it reaches the nodes of that ring nearest us, which link back; neighbour pushes then merge the rings.
+            ForgetLost(connection.Address);
+            SendConnectToMe(Address, LinkRoles.Near, NewToken(), connection);
+            return;
+        }
         if (pending.Relays.Count > 0)
         {
             connection.RelayOptions ??= [];

@@ -10,7 +10,7 @@ public sealed partial class OverlayNode
 
     private long _pingInterval, _pingRetry, _deadAfter, _stabilizeInterval, _repairInterval, _ringCheckInterval;
     private long _leafLifetime, _trimGrace, _linkRetry, _farTimeout, _relayPing, _upgradeInterval;
-    private long _nextStabilize, _lastRepair;
+    private long _nextStabilize, _lastRepair, _rejoinInterval, _rejoinMemory;
 
     private void InitTiming()
     {
@@ -26,6 +26,9 @@ public sealed partial class OverlayNode
         _farTimeout = ToTimestamp(_options.FarRequestTimeout);
         _relayPing = ToTimestamp(_options.RelayPingInterval);
         _upgradeInterval = ToTimestamp(_options.UpgradeInterval);
+        _rejoinInterval = ToTimestamp(_options.RejoinInterval);
+        _rejoinMemory = ToTimestamp(_options.RejoinMemory);
+        _nextRejoin = _time.GetTimestamp() + (long)(_random.NextDouble() * _rejoinInterval);
         _lastRepair = _time.GetTimestamp() - (long)(_random.NextDouble() * _ringCheckInterval);
     }
 
@@ -55,6 +58,7 @@ public sealed partial class OverlayNode
             Repair(now);
             MaintainFarLinks(now);
             if (!IsJoined && _pendingLinks.Count == 0 && !HasBootstrapLink()) JoinThroughBootstraps();
+            Rejoin(now);
             foreach (var hook in _tickHooks) hook(now);
         }
     }
@@ -123,6 +127,7 @@ public sealed partial class OverlayNode
         foreach (var c in _scratch)
         {
             _counters.LinksFailed++;
+            RememberLost(c, now);
             RemoveConnection(c, notify: false);
         }
     }

@@ -41,6 +41,12 @@ public sealed class OverlayOptions
     /// <summary>How long a bootstrap (leaf) link is kept for its own sake.</summary>
     public TimeSpan LeafLifetime { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Mean time between attempts to relink with a peer whose link died (how split rings find each other again).</summary>
+    public TimeSpan RejoinInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a peer whose link died is remembered for those attempts.</summary>
+    public TimeSpan RejoinMemory { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>A new link is not trimmed before it is this old.</summary>
     public TimeSpan TrimGrace { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -78,6 +84,8 @@ public sealed class OverlayOptions
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
+        if (RejoinInterval <= TimeSpan.Zero) errors.Add("overlay.rejoin_interval must be positive");
+        if (RejoinMemory < TimeSpan.Zero) errors.Add("overlay.rejoin_memory must not be negative");
         if (NearPerSide is < 2 or > 7) errors.Add($"overlay.near_per_side must be between 2 and 7 (got {NearPerSide})");
         if (FarPerLog2 is < 0 or > 4) errors.Add($"overlay.far_per_log2 must be between 0 and 4 (got {FarPerLog2})");
         if (MaxFarOut < 0) errors.Add("overlay.max_far_out must not be negative");

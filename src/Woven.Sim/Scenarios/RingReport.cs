@@ -54,6 +54,8 @@ public sealed record RingReport
     public int? DhtTwoOwnerKeys { get; init; }
     public double? DhtRecordsPerNode { get; init; }
     public double? DhtPartitionS { get; init; }
+    /// <summary>Seconds from the end of the partition until the ring was one correct ring again (null: not within 600 s).</summary>
+    public double? DhtPartitionRingHealedS { get; init; }
     public int? DhtPartitionRecords { get; init; }
     public int? DhtPartitionRecordsFound { get; init; }
     public int? DhtPartitionConflictKeys { get; init; }

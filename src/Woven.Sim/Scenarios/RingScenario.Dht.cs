@@ -19,6 +19,7 @@ public sealed partial class RingScenario
     private int _renews, _renewsOk, _renewsLost, _removes;
     private long _partitionStart = -1, _partitionEnd = -1;
     private int _partitionItems, _partitionFound = -1, _partitionUnresolved = -1;
+    private double? _partitionHealedS;
 
     /// <summary>A record a client holds: it renews it every 40 s and believes it holds it until a renewal says it lost or the lease runs out.</summary>
     private sealed class Holding
@@ -86,7 +87,17 @@ public sealed partial class RingScenario
             _partitionItems = before.Count;
             _network.Blocked = (a, b) => SideOfHost(a) != SideOfHost(b);
         });
-        _loop.At(_partitionEnd, () => _network.Blocked = null);
+        _loop.At(_partitionEnd, () =>
+        {
+            _network.Blocked = null;
+            // How long until the two rings are one again (every node's successor and predecessor right).
+            void Poll()
+            {
+                if (CheckRing().Correct) _partitionHealedS = (_loop.Now - _partitionEnd) / (double)TimeSpan.TicksPerSecond;
+                else if (_loop.Now - _partitionEnd < 600 * TimeSpan.TicksPerSecond) _loop.After(TimeSpan.FromSeconds(1), Poll);
+            }
+            Poll();
+        });
         // 90 s after healing: every record written before the partition that its owner still holds is read back, and
         // no key is held by two owners any more.
         _loop.At(_partitionEnd + 90 * TimeSpan.TicksPerSecond, () =>
@@ -243,6 +254,7 @@ public sealed partial class RingScenario
             DhtTwoOwnerKeys = _twoOwnerKeys.Count,
             DhtRecordsPerNode = alive.Count == 0 ? 0 : Math.Round(alive.Average(x => (double)x.Dht!.StoredCount), 2),
             DhtPartitionS = _options.DhtPartition > TimeSpan.Zero ? _options.DhtPartition.TotalSeconds : null,
+            DhtPartitionRingHealedS = _partitionHealedS,
             DhtPartitionRecords = _partitionFound >= 0 ? _partitionItems : null,
             DhtPartitionRecordsFound = _partitionFound >= 0 ? _partitionFound : null,
             DhtPartitionConflictKeys = _partitionFound >= 0 ? _partitionConflictKeys.Count : null,
