@@ -16,5 +16,6 @@ var root = new RootCommand("Woven: a self-organizing private network over a peer
     FuzzCommand.Create(),
     DemoCommand.Create(),
     DomainCommand.Create(stateDir),
+    DhtCommand.Create(stateDir),
 };
 return root.Parse(args).Invoke();

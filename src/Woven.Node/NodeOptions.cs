@@ -13,4 +13,6 @@ public sealed class NodeOptions
     public required string StateDirectory { get; init; }
 
     public OverlayOptions Overlay { get; init; } = new();
+
+    public Woven.Dht.DhtOptions Dht { get; init; } = new();
 }

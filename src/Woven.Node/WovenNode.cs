@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Woven.Crypto;
+using Woven.Dht;
 using Woven.Node.Control;
 using Woven.Overlay;
 using Woven.Platform;
@@ -40,6 +41,9 @@ public sealed class WovenNode : IAsyncDisposable
 
     public NodeIdentity? Identity { get; private set; }
 
+    /// <summary>The node's DHT; records written through it are signed with the node's key.</summary>
+    public DhtNode? Dht { get; private set; }
+
     public IPEndPoint? LocalEndPoint => _socket?.LocalEndPoint;
 
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -57,6 +61,7 @@ public sealed class WovenNode : IAsyncDisposable
         Membership = LoadMembership();
         Overlay = new OverlayNode(_options.Overlay, Identity, _socket, TimeProvider.System, new CryptoRandom(), advertised,
             membership: Membership);
+        Dht = new DhtNode(Overlay, Identity, TimeProvider.System, new Random(), _options.Dht);
         Overlay.Start(_options.Bootstraps);
         await _control.StartAsync(cancellationToken);
         if (Membership is DomainMembership dm)

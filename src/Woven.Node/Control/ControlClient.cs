@@ -28,7 +28,7 @@ public sealed class ControlClient : IDisposable
                 }
             },
         };
-        _http = new HttpClient(handler) { BaseAddress = new Uri("http://woven/"), Timeout = TimeSpan.FromSeconds(10) };
+        _http = new HttpClient(handler) { BaseAddress = new Uri("http://woven/"), Timeout = Timeout.InfiniteTimeSpan };
     }
 
     public string SocketPath { get; }
@@ -36,14 +36,16 @@ public sealed class ControlClient : IDisposable
     /// <summary>The raw JSON of GET /v1/status.</summary>
     public async Task<string> GetStatusJsonAsync(CancellationToken cancellationToken)
     {
-        using var response = await _http.GetAsync(new Uri("v1/status", UriKind.Relative), cancellationToken);
+        using var timeout = Short(cancellationToken);
+        using var response = await _http.GetAsync(new Uri("v1/status", UriKind.Relative), timeout.Token);
         response.EnsureSuccessStatusCode();
         return await response.Content.ReadAsStringAsync(cancellationToken);
     }
 
     public async Task<StatusDocument> GetStatusAsync(CancellationToken cancellationToken)
     {
-        using var response = await _http.GetAsync(new Uri("v1/status", UriKind.Relative), cancellationToken);
+        using var timeout = Short(cancellationToken);
+        using var response = await _http.GetAsync(new Uri("v1/status", UriKind.Relative), timeout.Token);
         response.EnsureSuccessStatusCode();
         return (await response.Content.ReadFromJsonAsync<StatusDocument>(ControlJson.Options, cancellationToken))!;
     }
@@ -51,8 +53,40 @@ public sealed class ControlClient : IDisposable
     /// <summary>Asks the node for a direct link (a shortcut) to the node at <paramref name="address"/>.</summary>
     public async Task RequestLinkAsync(string address, CancellationToken cancellationToken)
     {
-        using var response = await _http.PostAsync(new Uri($"v1/links/{address}", UriKind.Relative), null, cancellationToken);
+        using var timeout = Short(cancellationToken);
+        using var response = await _http.PostAsync(new Uri($"v1/links/{address}", UriKind.Relative), null, timeout.Token);
         response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>GET /v1/dht?key=NAME: the HTTP status and the raw JSON answer.</summary>
+    public async Task<(int Status, string Json)> DhtGetAsync(string name, CancellationToken cancellationToken)
+    {
+        using var timeout = DhtTimeout(cancellationToken);
+        using var response = await _http.GetAsync(new Uri($"v1/dht?key={Uri.EscapeDataString(name)}", UriKind.Relative), timeout.Token);
+        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken));
+    }
+
+    /// <summary>POST /v1/dht/OP (put, create, remove): the HTTP status and the raw JSON answer.</summary>
+    public async Task<(int Status, string Json)> DhtWriteAsync(string op, DhtWriteRequest request, CancellationToken cancellationToken)
+    {
+        using var timeout = DhtTimeout(cancellationToken);
+        using var response = await _http.PostAsJsonAsync(new Uri($"v1/dht/{op}", UriKind.Relative), request, ControlJson.Options, timeout.Token);
+        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken));
+    }
+
+    private static CancellationTokenSource Short(CancellationToken outer)
+    {
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(outer);
+        cts.CancelAfter(TimeSpan.FromSeconds(10));
+        return cts;
+    }
+
+    /// <summary>A DHT operation may take a node several attempts (and a remove a get first): 60 s, not the usual 10.</summary>
+    private static CancellationTokenSource DhtTimeout(CancellationToken outer)
+    {
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(outer);
+        cts.CancelAfter(TimeSpan.FromSeconds(60));
+        return cts;
     }
 
     public void Dispose() => _http.Dispose();

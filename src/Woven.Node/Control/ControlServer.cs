@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Woven.Dht;
 using Woven.Platform.State;
 
 namespace Woven.Node.Control;
@@ -48,6 +49,8 @@ public sealed class ControlServer : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(_loggers);
+        // Request bodies use the same snake_case names as the answers (ttl_s, not ttlS).
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
         builder.WebHost.ConfigureKestrel(k => k.ListenUnixSocket(_socketPath));
         var app = builder.Build();
         app.MapGet("/v1/status", () =>
@@ -64,10 +67,66 @@ public sealed class ControlServer : IAsyncDisposable
             _node.Overlay!.RequestLink(peer);
             return Results.Json(new { requested = peer.ToString() }, ControlJson.Options, statusCode: 202);
         });
-        app.MapFallback(() => Results.Json(new { error = "unknown endpoint; this node serves GET /v1/status and POST /v1/links/ADDRESS" }, ControlJson.Options, statusCode: 404));
+        MapDht(app);
+        app.MapFallback(() => Results.Json(new { error = "unknown endpoint; this node serves GET /v1/status, POST /v1/links/ADDRESS, GET /v1/dht?key=NAME and POST /v1/dht/put|create|remove" }, ControlJson.Options, statusCode: 404));
         await app.StartAsync(cancellationToken);
         File.SetUnixFileMode(_socketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         _app = app;
+    }
+
+    /// <summary>The DHT: records written here are owned (signed) by this node's key. See docs/api.md.</summary>
+    private void MapDht(WebApplication app)
+    {
+        app.MapGet("/v1/dht", async (string? key) =>
+        {
+            if (string.IsNullOrEmpty(key)) return Error(400, "key: give the record name, e.g. /v1/dht?key=service/printer");
+            var result = await _node.Dht!.GetAsync(Woven.Dht.DhtRecord.KeyOf(key));
+            return Answer(key, result);
+        });
+        app.MapPost("/v1/dht/{op}", async (string op, HttpRequest http) =>
+        {
+            if (op is not ("put" or "create" or "remove")) return Error(404, $"unknown DHT operation {op}: use put, create or remove");
+            DhtWriteRequest? request;
+            try
+            {
+                request = await System.Text.Json.JsonSerializer.DeserializeAsync<DhtWriteRequest>(http.Body, ControlJson.Options);
+            }
+            catch (System.Text.Json.JsonException e)
+            {
+                return Error(400, $"body: not a JSON object of key, value and ttl_s ({e.Message})");
+            }
+            if (request is null || string.IsNullOrEmpty(request.Key)) return Error(400, "key: the body must be JSON with a key, e.g. {\"key\": \"service/printer\", \"value\": \"10.0.0.7:631\", \"ttl_s\": 600}");
+            var key = Woven.Dht.DhtRecord.KeyOf(request.Key);
+            byte[]? value = request.Value is null ? null : System.Text.Encoding.UTF8.GetBytes(request.Value);
+            var dht = _node.Dht!;
+            try
+            {
+                if (op == "remove") return Answer(request.Key, await dht.RemoveOwnedAsync(key, value));
+                if (value is null) return Error(400, $"value: {op} needs a value");
+                var lease = TimeSpan.FromSeconds(request.TtlS ?? 3600);
+                var result = op == "put" ? await dht.PutAsync(key, value, lease) : await dht.CreateAsync(key, value, lease);
+                return Answer(request.Key, result);
+            }
+            catch (ArgumentException e)
+            {
+                return Error(400, e.Message.Replace(" (Parameter 'value')", "", StringComparison.Ordinal).Replace(" (Parameter 'lease')", "", StringComparison.Ordinal).Replace("lease:", "ttl_s:", StringComparison.Ordinal));
+            }
+        });
+    }
+
+    private static IResult Error(int status, string message) => Results.Json(new { error = message }, ControlJson.Options, statusCode: status);
+
+    /// <summary>200 ok, 409 conflict (the holder's record comes with it), 503 unavailable or timeout, 400 invalid.</summary>
+    private static IResult Answer(string name, Woven.Dht.DhtResult result)
+    {
+        int code = result.Status switch
+        {
+            Woven.Dht.DhtStatus.Ok or Woven.Dht.DhtStatus.Stale => 200,
+            Woven.Dht.DhtStatus.Conflict => 409,
+            Woven.Dht.DhtStatus.Invalid => 400,
+            _ => 503,
+        };
+        return Results.Json(DhtResultDocument.From(name, result), ControlJson.Options, statusCode: code);
     }
 
     public async ValueTask DisposeAsync()
