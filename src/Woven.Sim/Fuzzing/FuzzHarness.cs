@@ -30,6 +30,7 @@ public sealed class FuzzHarness
         "stun.read", "stun.respond",
         "cert.read", "cert.verify", "crl.read", "crl.merge", "domain.read", "domain.json", "token.read", "token.text",
         "keyfile.node", "keyfile.ca",
+        "dht.message", "dht.record",
         "node.clear", "node.noise",
     ];
 
@@ -46,6 +47,7 @@ public sealed class FuzzHarness
         if (AnyWanted("stun.")) targets.AddRange(StunTargets.Create(new Random(StreamSeed(seed, "stun"))));
         if (AnyWanted("cert.") || AnyWanted("crl.") || AnyWanted("domain.") || AnyWanted("token.") || AnyWanted("keyfile."))
             targets.AddRange(SecurityTargets.Create(new Random(StreamSeed(seed, "security"))));
+        if (AnyWanted("dht.")) targets.AddRange(DhtTargets.Create(new Random(StreamSeed(seed, "dht"))));
         if (Wanted("node.clear")) targets.Add(new LiveNodeTarget(noise: false, StreamSeed(seed, "node.clear")));
         if (Wanted("node.noise")) targets.Add(new LiveNodeTarget(noise: true, StreamSeed(seed, "node.noise")));
 
