@@ -93,7 +93,7 @@ internal static class SimCommand
         {
             Console.WriteLine($"  DHT ({r.DhtClients} clients, {r.DhtReplicas} replicas): gets {gets:P2} of {r.DhtGets:N0}, latency p50 {r.DhtGetP50S:F2} s p99 {r.DhtGetP99S:F2} s");
             Console.WriteLine($"    creates {r.DhtCreatesOk}/{r.DhtCreates} won, {r.DhtCreatesConflict} found the key held, {r.DhtCreatesFailed} failed; puts {r.DhtPutsOk}/{r.DhtPuts}; renewals {r.DhtRenewsOk}/{r.DhtRenews} ({r.DhtRenewsLost} lost)");
-            Console.WriteLine($"    keys with two live owners: {r.DhtTwoOwnerKeys}; records per node {r.DhtRecordsPerNode:F1}");
+            Console.WriteLine($"    keys with two live owners: {r.DhtTwoOwnerKeys}; records per node {r.DhtRecordsPerNode:F1}; {r.DhtMsgsPerNodeS:F2} DHT messages per node per second");
         }
         if (r.DhtPartitionS is { } partition)
         {

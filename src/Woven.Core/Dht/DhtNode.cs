@@ -48,6 +48,8 @@ public sealed class DhtCounters
     public long Malformed { get; internal set; }
     public long Coordinated { get; internal set; }
     public long SyncsSent { get; internal set; }
+    /// <summary>Every DHT message this node sent (requests, replica traffic, replies, syncs).</summary>
+    public long MessagesSent { get; internal set; }
 }
 
 /// <summary>
@@ -217,6 +219,7 @@ public sealed class DhtNode
     {
         op.Attempts++;
         op.Deadline = _time.GetTimestamp() + Ticks(_options.AttemptTimeout);
+        Counters.MessagesSent++;
         _overlay.Send(op.Key, RoutingMode.Nearest, RoutedPayloadType.Dht, op.Message);
     }
 
@@ -273,8 +276,11 @@ public sealed class DhtNode
         }
     }
 
-    private void Send(RingAddress to, DhtMessage message) =>
+    private void Send(RingAddress to, DhtMessage message)
+    {
+        Counters.MessagesSent++;
         _overlay.Send(to, RoutingMode.Exact, RoutedPayloadType.Dht, message.Encode());
+    }
 
     // ---------------------------------------------------------------- coordinator
 

@@ -53,6 +53,8 @@ public sealed record RingReport
     /// <summary>Keys that two clients believed they held at the same time (outside a partition and its healing).</summary>
     public int? DhtTwoOwnerKeys { get; init; }
     public double? DhtRecordsPerNode { get; init; }
+    /// <summary>DHT messages sent per live node per second over the phase (requests, replica traffic, replies, hand-off, anti-entropy).</summary>
+    public double? DhtMsgsPerNodeS { get; init; }
     public double? DhtPartitionS { get; init; }
     /// <summary>Seconds from the end of the partition until the ring was one correct ring again (null: not within 600 s).</summary>
     public double? DhtPartitionRingHealedS { get; init; }

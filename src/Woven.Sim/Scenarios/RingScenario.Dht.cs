@@ -252,6 +252,7 @@ public sealed partial class RingScenario
             DhtRenewsLost = _renewsLost,
             DhtRemoves = _removes,
             DhtTwoOwnerKeys = _twoOwnerKeys.Count,
+            DhtMsgsPerNodeS = Math.Round(_nodes.Where(x => x.Dht is not null).Sum(x => x.Dht!.Counters.MessagesSent) / (double)Math.Max(1, alive.Count) / _options.ChurnDuration.TotalSeconds, 3),
             DhtRecordsPerNode = alive.Count == 0 ? 0 : Math.Round(alive.Average(x => (double)x.Dht!.StoredCount), 2),
             DhtPartitionS = _options.DhtPartition > TimeSpan.Zero ? _options.DhtPartition.TotalSeconds : null,
             DhtPartitionRingHealedS = _partitionHealedS,
