@@ -129,20 +129,12 @@ public sealed class DhtRecord
     private int WriteBody(Span<byte> destination)
     {
         var w = new SpanWriter(destination);
-        w.Address(Key);
-        w.U8((byte)Kind);
-        w.U8(Removed ? FlagRemoved : (byte)0);
-        w.Bytes(Owner);
-        w.U64(Tag);
-        w.U64(Version);
-        w.U64(Created);
-        w.U64(Expires);
-        w.U16((ushort)Value.Length);
-        w.Bytes(Value);
+        WriteFields(ref w);
         return w.Ok ? w.Position : -1;
     }
 
-    public bool TryWrite(ref SpanWriter w)
+    /// <summary>Everything but the signature: the bytes the owner signs.</summary>
+    private void WriteFields(ref SpanWriter w)
     {
         w.Address(Key);
         w.U8((byte)Kind);
@@ -154,6 +146,11 @@ public sealed class DhtRecord
         w.U64(Expires);
         w.U16((ushort)Value.Length);
         w.Bytes(Value);
+    }
+
+    public bool TryWrite(ref SpanWriter w)
+    {
+        WriteFields(ref w);
         w.Bytes(Signature);
         return w.Ok;
     }
