@@ -14,14 +14,30 @@ internal sealed class SmallOverlay
 {
     private readonly Random _random;
 
-    public SmallOverlay(int count, int seed, SimNetworkOptions? network = null, OverlayOptions? overlay = null)
+    /// <param name="withPrivateKeys">Give every node a real Ed25519 key pair (in <see cref="Keys"/>), so that what it signs (DHT records) is
+    /// owned by its own ring address, as on a real node; links still use the simulator's clear suite.</param>
+    public SmallOverlay(int count, int seed, SimNetworkOptions? network = null, OverlayOptions? overlay = null, bool withPrivateKeys = false)
     {
         _random = new Random(seed);
         Network = new SimNetwork(Loop, network ?? new SimNetworkOptions(), _random.Next());
         var options = overlay ?? new OverlayOptions();
         for (int i = 0; i < count; i++)
         {
-            var identity = ClearLinkCrypto.SeededIdentity(_random, out var crypto);
+            NodeIdentity identity;
+            ClearLinkCrypto crypto;
+            if (withPrivateKeys)
+            {
+                var key = new byte[32];
+                _random.NextBytes(key);
+                var owner = NodeIdentity.FromPrivateKey(key);
+                Keys.Add(owner);
+                crypto = new ClearLinkCrypto(NodeIdentity.StaticDhPublicKey(owner.PublicKey)!);
+                identity = NodeIdentity.FromPublicKeyOnly(owner.PublicKey);
+            }
+            else
+            {
+                identity = ClearLinkCrypto.SeededIdentity(_random, out crypto);
+            }
             var endpoint = new IPEndPoint(SimNetwork.HostAddress(i), 7000);
             var node = new OverlayNode(options, identity, Network.Bind(endpoint), Loop, new Random(_random.Next()), crypto: crypto);
             Nodes.Add(node);
@@ -30,6 +46,9 @@ internal sealed class SmallOverlay
     }
 
     public SimLoop Loop { get; } = new();
+
+    /// <summary>The nodes' key pairs, when created with real keys.</summary>
+    public List<NodeIdentity> Keys { get; } = [];
 
     public SimNetwork Network { get; }
 

@@ -14,6 +14,8 @@ public static class DhtAsync
 
     public static Task<DhtResult> CreateAsync(this DhtNode dht, RingAddress key, byte[] value, TimeSpan lease) => Run(done => dht.Create(key, value, lease, done));
 
+    public static Task<DhtResult> RenewAsync(this DhtNode dht, DhtRecord record, TimeSpan lease) => Run(done => dht.Renew(record, lease, done));
+
     public static Task<DhtResult> RemoveAsync(this DhtNode dht, DhtRecord record) => Run(done => dht.Remove(record, done));
 
     /// <summary>

@@ -33,6 +33,8 @@ public enum RoutedPayloadType : byte
     LinkIntent = 5,
     /// <summary>A DHT request, replica operation or reply (see <see cref="Dht.DhtMessage"/>).</summary>
     Dht = 6,
+    /// <summary>An IP packet of the virtual network, sent over the sender's own link with the receiver (see <see cref="Vnet.VirtualNetwork"/>).</summary>
+    IpPacket = 7,
 }
 
 /// <summary>

@@ -1,0 +1,324 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Text;
+using Woven.Addressing;
+using Woven.Dht;
+using Woven.Overlay;
+using Woven.Wire;
+
+namespace Woven.Vnet;
+
+/// <summary>Counters of the virtual network; every dropped packet is counted under its reason.</summary>
+public sealed class VnetCounters
+{
+    public long PacketsOut { get; internal set; }
+    public long BytesOut { get; internal set; }
+    public long PacketsIn { get; internal set; }
+    public long BytesIn { get; internal set; }
+    /// <summary>Not an IPv4 packet, or a header that does not hold together.</summary>
+    public long DroppedMalformed { get; internal set; }
+    /// <summary>No member holds the destination address (or the lookup failed).</summary>
+    public long DroppedNoRoute { get; internal set; }
+    /// <summary>The source address is not the sending member's: spoofed.</summary>
+    public long DroppedSpoofed { get; internal set; }
+    /// <summary>Not addressed to this node's address, or not sent by its source over its own link.</summary>
+    public long DroppedNotForUs { get; internal set; }
+    /// <summary>Too many packets waiting for an address lookup.</summary>
+    public long DroppedQueueFull { get; internal set; }
+    public long Lookups { get; internal set; }
+}
+
+/// <summary>
+/// The virtual IP network (IPOP): IPv4 packets read from a TUN device go to the member that holds the destination
+/// address, over this node's own link with it (<see cref="OverlayNode.SendSecure"/>: direct, or relayed with data
+/// sealed end to end; a link is opened on first use, as IPOP's shortcuts are), and packets from members are written to
+/// the TUN device once their source address is checked to be the sender's. Who holds an address is a claim in the
+/// DHT: key "vip4/ADDRESS", owned by the holder's node key, value the holder's name; "name/NAME.ZONE" claims a name
+/// and holds the address. Lookups are cached for a minute.
+/// </summary>
+public sealed class VirtualNetwork : IDisposable
+{
+    /// <summary>
+    /// The TUN MTU. An IP packet travels as the payload of a Routed message sealed for the link: over a relayed link
+    /// that leaves 1,294 bytes (protocol.md §2), so 1,280 (the IPv6 minimum, as Tailscale uses) never fragments on a
+    /// 1,500-byte path, direct or relayed.
+    /// </summary>
+    public const int DefaultMtu = 1280;
+
+    private const int PendingPerAddress = 32;
+    private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan PendingFor = TimeSpan.FromSeconds(5);
+
+    private readonly OverlayNode _overlay;
+    private readonly DhtNode _dht;
+    private readonly TimeProvider _time;
+    private readonly Dictionary<uint, (RingAddress Owner, long Until)> _owners = [];
+    private readonly Dictionary<uint, Pending> _pending = [];
+    private ITunDevice? _tun;
+    private Thread? _reader;
+    private volatile bool _stopped;
+
+    private sealed class Pending
+    {
+        public List<byte[]> Outbound { get; } = [];
+        public List<(RingAddress From, byte[] Packet)> Inbound { get; } = [];
+        public long Since { get; init; }
+    }
+
+    public VirtualNetwork(OverlayNode overlay, DhtNode dht, IPNetwork range, TimeProvider time)
+    {
+        if (range.BaseAddress.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork) throw new ArgumentException("range: an IPv4 network", nameof(range));
+        _overlay = overlay;
+        _dht = dht;
+        _time = time;
+        Range = range;
+        overlay.AttachService(RoutedPayloadType.IpPacket, OnPacket, OnTick);
+    }
+
+    public IPNetwork Range { get; }
+
+    /// <summary>This node's address in the virtual network, once it holds one.</summary>
+    public IPAddress? Address { get; private set; }
+
+    public VnetCounters Counters { get; } = new();
+
+    public static RingAddress AddressKey(IPAddress address) => DhtRecord.KeyOf("vip4/" + address);
+
+    public static RingAddress NameKey(string fqdn) => DhtRecord.KeyOf("name/" + fqdn.ToLowerInvariant().TrimEnd('.'));
+
+    /// <summary>
+    /// Starts moving packets between <paramref name="tun"/> and the overlay for <paramref name="address"/>. Without
+    /// <paramref name="readLoop"/> nothing reads the device: the caller hands packets to <see cref="Outgoing"/> (the
+    /// simulator, which must stay on one thread).
+    /// </summary>
+    public void Start(IPAddress address, ITunDevice tun, bool readLoop = true)
+    {
+        if (!Range.Contains(address)) throw new ArgumentException($"address {address} is outside the network {Range}", nameof(address));
+        Address = address;
+        _tun = tun;
+        if (!readLoop) return;
+        _reader = new Thread(ReadLoop) { IsBackground = true, Name = $"tun {tun.Name}" };
+        _reader.Start();
+    }
+
+    private void ReadLoop()
+    {
+        var buffer = new byte[65536];
+        while (!_stopped)
+        {
+            int n;
+            try
+            {
+                n = _tun!.Read(buffer);
+            }
+            catch (IOException)
+            {
+                if (_stopped) return;
+                continue;
+            }
+            if (n <= 0) return;
+            Outgoing(buffer.AsSpan(0, n));
+        }
+    }
+
+    /// <summary>A packet the host sent into the TUN device.</summary>
+    public void Outgoing(ReadOnlySpan<byte> packet)
+    {
+        if (!TryAddresses(packet, out uint source, out uint destination))
+        {
+            _overlay.Invoke(() => Counters.DroppedMalformed++);
+            return;
+        }
+        var own = Address;
+        if (own is null || source != ToUInt(own) || !InRange(destination))
+        {
+            _overlay.Invoke(() => Counters.DroppedNoRoute++);
+            return;
+        }
+        var copy = packet.ToArray();
+        _overlay.Invoke(() =>
+        {
+            if (TryOwner(destination, out var owner))
+            {
+                Send(owner, copy);
+                return;
+            }
+            var pending = PendingFor_(destination);
+            if (pending.Outbound.Count >= PendingPerAddress) Counters.DroppedQueueFull++;
+            else pending.Outbound.Add(copy);
+        });
+    }
+
+    private void Send(RingAddress owner, byte[] packet)
+    {
+        if (owner == _overlay.Address)
+        {
+            Counters.DroppedNoRoute++;
+            return;
+        }
+        if (_overlay.SendSecure(owner, RoutedPayloadType.IpPacket, packet))
+        {
+            Counters.PacketsOut++;
+            Counters.BytesOut += packet.Length;
+        }
+        else
+        {
+            Counters.DroppedQueueFull++;
+        }
+    }
+
+    /// <summary>A packet from a member (under the overlay's lock).</summary>
+    private void OnPacket(in Routed header, ReadOnlySpan<byte> payload, bool fromSource)
+    {
+        // Only what the source sent over its own link with us counts: a router on the way could forge anything else.
+        if (!fromSource || Address is null)
+        {
+            Counters.DroppedNotForUs++;
+            return;
+        }
+        if (!TryAddresses(payload, out uint source, out uint destination))
+        {
+            Counters.DroppedMalformed++;
+            return;
+        }
+        if (destination != ToUInt(Address))
+        {
+            Counters.DroppedNotForUs++;
+            return;
+        }
+        if (TryOwner(source, out var owner))
+        {
+            Accept(header.Source, owner, payload);
+            return;
+        }
+        var pending = PendingFor_(source);
+        if (pending.Inbound.Count >= PendingPerAddress) Counters.DroppedQueueFull++;
+        else pending.Inbound.Add((header.Source, payload.ToArray()));
+    }
+
+    private void Accept(RingAddress from, RingAddress owner, ReadOnlySpan<byte> packet)
+    {
+        if (from != owner)
+        {
+            Counters.DroppedSpoofed++;
+            return;
+        }
+        Counters.PacketsIn++;
+        Counters.BytesIn += packet.Length;
+        _tun?.Write(packet);
+    }
+
+    private bool TryOwner(uint address, out RingAddress owner)
+    {
+        if (_owners.TryGetValue(address, out var cached) && _time.GetTimestamp() < cached.Until)
+        {
+            owner = cached.Owner;
+            return true;
+        }
+        if (Address is { } own && address == ToUInt(own))
+        {
+            owner = _overlay.Address;
+            return true;
+        }
+        owner = default;
+        return false;
+    }
+
+    private Pending PendingFor_(uint address)
+    {
+        if (_pending.TryGetValue(address, out var pending)) return pending;
+        pending = new Pending { Since = _time.GetTimestamp() };
+        _pending[address] = pending;
+        Counters.Lookups++;
+        var ip = FromUInt(address);
+        _dht.Get(AddressKey(ip), result => Resolved(address, result));
+        return pending;
+    }
+
+    /// <summary>The DHT answered who holds an address (under the overlay's lock).</summary>
+    private void Resolved(uint address, DhtResult result)
+    {
+        if (!_pending.Remove(address, out var pending)) return;
+        ulong now = (ulong)_time.GetUtcNow().ToUnixTimeMilliseconds();
+        var claim = result.Ok ? result.Records.Where(r => r.Kind == DhtKind.Claim && r.IsLive(now)).OrderBy(r => r.Created).FirstOrDefault() : null;
+        if (claim is null)
+        {
+            Counters.DroppedNoRoute += pending.Outbound.Count + pending.Inbound.Count;
+            return;
+        }
+        var owner = RingAddress.FromPublicKey(claim.Owner);
+        long until = _time.GetTimestamp() + (long)(Math.Min(CacheFor.TotalSeconds, (claim.Expires - now) / 1000.0) * _time.TimestampFrequency);
+        _owners[address] = (owner, until);
+        foreach (var packet in pending.Outbound) Send(owner, packet);
+        foreach (var (from, packet) in pending.Inbound) Accept(from, owner, packet);
+    }
+
+    private void OnTick(long now)
+    {
+        if (_pending.Count == 0) return;
+        long limit = (long)(PendingFor.TotalSeconds * _time.TimestampFrequency);
+        foreach (var (address, pending) in _pending.Where(p => now - p.Value.Since > limit).ToList())
+        {
+            _pending.Remove(address);
+            Counters.DroppedNoRoute += pending.Outbound.Count + pending.Inbound.Count;
+        }
+    }
+
+    /// <summary>Tells this node who holds an address (a certificate's static address, or a claim just made).</summary>
+    public void Learn(IPAddress address, RingAddress owner, TimeSpan validFor) => _overlay.Invoke(() =>
+        _owners[ToUInt(address)] = (owner, _time.GetTimestamp() + (long)(validFor.TotalSeconds * _time.TimestampFrequency)));
+
+    /// <summary>Forgets a cached holder (its packets bounced, or its claim changed).</summary>
+    public void Forget(IPAddress address) => _overlay.Invoke(() => _owners.Remove(ToUInt(address)));
+
+    private bool InRange(uint address) => Range.Contains(FromUInt(address));
+
+    /// <summary>The source and destination of an IPv4 packet whose header holds together.</summary>
+    public static bool TryAddresses(ReadOnlySpan<byte> packet, out uint source, out uint destination)
+    {
+        source = destination = 0;
+        if (packet.Length < 20 || packet[0] >> 4 != 4) return false;
+        int headerLength = (packet[0] & 0x0F) * 4;
+        int total = BinaryPrimitives.ReadUInt16BigEndian(packet[2..]);
+        if (headerLength < 20 || total < headerLength || total > packet.Length) return false;
+        source = BinaryPrimitives.ReadUInt32BigEndian(packet[12..]);
+        destination = BinaryPrimitives.ReadUInt32BigEndian(packet[16..]);
+        return true;
+    }
+
+    public static uint ToUInt(IPAddress address)
+    {
+        Span<byte> b = stackalloc byte[4];
+        return address.TryWriteBytes(b, out int n) && n == 4 ? BinaryPrimitives.ReadUInt32BigEndian(b) : 0;
+    }
+
+    public static IPAddress FromUInt(uint address)
+    {
+        var b = new byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(b, address);
+        return new IPAddress(b);
+    }
+
+    /// <summary>The n-th candidate address for a node: a hash of its ring address and n, inside the range, never the network or broadcast address.</summary>
+    public static IPAddress Candidate(IPNetwork range, RingAddress node, int n)
+    {
+        uint network = ToUInt(range.BaseAddress);
+        uint size = range.PrefixLength >= 31 ? 1u : (1u << (32 - range.PrefixLength)) - 2;
+        Span<byte> input = stackalloc byte[RingAddress.Size + 4];
+        node.Write(input);
+        BinaryPrimitives.WriteInt32BigEndian(input[RingAddress.Size..], n);
+        Span<byte> hash = stackalloc byte[32];
+        System.Security.Cryptography.SHA256.HashData(input, hash);
+        uint offset = BinaryPrimitives.ReadUInt32BigEndian(hash) % size;
+        return FromUInt(network + 1 + offset);
+    }
+
+    public static byte[] NameValue(string name) => Encoding.UTF8.GetBytes(name);
+
+    public void Dispose()
+    {
+        _stopped = true;
+        _tun?.Dispose();
+        _reader?.Join(TimeSpan.FromSeconds(2));
+    }
+}

@@ -1,0 +1,133 @@
+using System.Buffers.Binary;
+using System.Net;
+using Woven.Crypto;
+using Woven.Dht;
+using Woven.Vnet;
+using Woven.Wire;
+
+namespace Woven.Sim.Tests;
+
+/// <summary>The virtual network's packet path on a simulated ring, with in-memory TUN devices.</summary>
+public class VirtualNetworkTests
+{
+    private static readonly IPNetwork Range = IPNetwork.Parse("10.128.0.0/16");
+
+    private sealed class Lan
+    {
+        public Lan(int count, int seed)
+        {
+            Overlay = new SmallOverlay(count, seed, withPrivateKeys: true);
+            var random = new Random(seed);
+            for (int i = 0; i < count; i++)
+            {
+                var node = Overlay.Nodes[i];
+                var dht = new DhtNode(node, Overlay.Keys[i], Overlay.Loop, new Random(random.Next()));
+                Dhts.Add(dht);
+                Vnets.Add(new VirtualNetwork(node, dht, Range, Overlay.Loop));
+                Tuns.Add(new MemoryTun($"t{Tuns.Count}"));
+            }
+            Overlay.StartAll(TimeSpan.FromMilliseconds(100));
+            Overlay.RunFor(TimeSpan.FromSeconds(40));
+        }
+
+        public SmallOverlay Overlay { get; }
+        public List<DhtNode> Dhts { get; } = [];
+        public List<VirtualNetwork> Vnets { get; } = [];
+        public List<MemoryTun> Tuns { get; } = [];
+
+        /// <summary>Node i claims 10.128.0.i in the DHT and starts its virtual network.</summary>
+        public IPAddress Up(int i)
+        {
+            var address = IPAddress.Parse($"10.128.0.{i}");
+            DhtResult? result = null;
+            Dhts[i].Create(VirtualNetwork.AddressKey(address), VirtualNetwork.NameValue($"n{i}"), TimeSpan.FromMinutes(10), r => result = r);
+            Overlay.RunFor(TimeSpan.FromSeconds(5));
+            Assert.True(result?.Ok, $"claim of {address}: {result?.Status}");
+            Vnets[i].Start(address, Tuns[i], readLoop: false);
+            return address;
+        }
+    }
+
+    /// <summary>A minimal IPv4 packet (UDP protocol number, 8 bytes of payload).</summary>
+    private static byte[] Packet(IPAddress source, IPAddress destination, byte marker)
+    {
+        var p = new byte[28];
+        p[0] = 0x45;
+        BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(2), 28);
+        p[8] = 64;
+        p[9] = 17;
+        source.TryWriteBytes(p.AsSpan(12), out _);
+        destination.TryWriteBytes(p.AsSpan(16), out _);
+        p[27] = marker;
+        return p;
+    }
+
+    [Fact]
+    public void Packets_reach_the_holder_of_the_destination_address_both_ways()
+    {
+        var lan = new Lan(20, seed: 31);
+        var a = lan.Up(3);
+        var b = lan.Up(11);
+        lan.Vnets[3].Outgoing(Packet(a, b, 1));
+        lan.Overlay.RunFor(TimeSpan.FromSeconds(5));
+        var got = Assert.Single(lan.Tuns[11].Written);
+        Assert.Equal(Packet(a, b, 1), got);
+        // The answer needs no lookup of its own beyond the cached one, and the link opened for the first is reused.
+        lan.Vnets[11].Outgoing(Packet(b, a, 2));
+        for (int i = 0; i < 10; i++) lan.Vnets[3].Outgoing(Packet(a, b, (byte)(10 + i)));
+        lan.Overlay.RunFor(TimeSpan.FromSeconds(3));
+        Assert.Equal(Packet(b, a, 2), Assert.Single(lan.Tuns[3].Written));
+        Assert.Equal(11, lan.Tuns[11].Written.Count);
+        Assert.Equal(0, lan.Vnets[11].Counters.DroppedSpoofed);
+        Assert.Equal(11, lan.Vnets[3].Counters.PacketsOut);
+    }
+
+    [Fact]
+    public void A_spoofed_source_address_from_a_real_member_is_dropped_and_counted()
+    {
+        var lan = new Lan(20, seed: 32);
+        var a = lan.Up(3);
+        var b = lan.Up(11);
+        lan.Up(5);
+        // Node 5 is a member with an address of its own, but claims to be 10.128.0.3.
+        Assert.True(lan.Overlay.Nodes[5].SendSecure(lan.Overlay.Nodes[11].Address, RoutedPayloadType.IpPacket, Packet(a, b, 7)));
+        lan.Overlay.RunFor(TimeSpan.FromSeconds(5));
+        Assert.Empty(lan.Tuns[11].Written);
+        Assert.Equal(1, lan.Vnets[11].Counters.DroppedSpoofed);
+        // Its own node refuses to send it in the first place.
+        lan.Vnets[5].Outgoing(Packet(a, b, 8));
+        lan.Overlay.RunFor(TimeSpan.FromSeconds(2));
+        Assert.Empty(lan.Tuns[11].Written);
+        Assert.Equal(1, lan.Vnets[5].Counters.DroppedNoRoute);
+    }
+
+    [Fact]
+    public void Packets_to_unheld_addresses_and_malformed_packets_are_counted_not_sent()
+    {
+        var lan = new Lan(12, seed: 33);
+        var a = lan.Up(2);
+        lan.Vnets[2].Outgoing(Packet(a, IPAddress.Parse("10.128.9.9"), 1));
+        lan.Vnets[2].Outgoing(Packet(a, IPAddress.Parse("192.0.2.1"), 1));
+        lan.Vnets[2].Outgoing([0x60, 0, 0, 0]);
+        lan.Vnets[2].Outgoing(Packet(a, a, 1).AsSpan(0, 19));
+        lan.Overlay.RunFor(TimeSpan.FromSeconds(10));
+        Assert.Equal(2, lan.Vnets[2].Counters.DroppedNoRoute);
+        Assert.Equal(2, lan.Vnets[2].Counters.DroppedMalformed);
+        Assert.Equal(0, lan.Vnets[2].Counters.PacketsOut);
+    }
+
+    [Fact]
+    public void Candidate_addresses_stay_inside_the_range_and_avoid_network_and_broadcast()
+    {
+        var small = IPNetwork.Parse("10.9.8.0/29");
+        var rng = new Random(4);
+        for (int i = 0; i < 2000; i++)
+        {
+            var node = Woven.Addressing.RingAddress.Random(rng);
+            var c = VirtualNetwork.Candidate(small, node, i % 7);
+            Assert.True(small.Contains(c));
+            Assert.NotEqual(IPAddress.Parse("10.9.8.0"), c);
+            Assert.NotEqual(IPAddress.Parse("10.9.8.7"), c);
+        }
+    }
+}
