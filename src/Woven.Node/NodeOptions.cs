@@ -15,4 +15,18 @@ public sealed class NodeOptions
     public OverlayOptions Overlay { get; init; } = new();
 
     public Woven.Dht.DhtOptions Dht { get; init; } = new();
+
+    /// <summary>Join the virtual IP network (needs root or CAP_NET_ADMIN for the TUN device).</summary>
+    public bool Vnet { get; init; }
+
+    /// <summary>The virtual network's range for an open overlay (a domain's comes from its settings).</summary>
+    public IPNetwork? VnetRange { get; init; }
+
+    /// <summary>The node's name in the virtual network (default: the certificate's, else the host name).</summary>
+    public string? Name { get; init; }
+
+    public string TunName { get; init; } = "woven0";
+
+    /// <summary>The range an open overlay uses when none is given: part of the shared address space (RFC 6598), as Tailscale does.</summary>
+    public static readonly IPNetwork DefaultVnetRange = IPNetwork.Parse("100.80.0.0/16");
 }

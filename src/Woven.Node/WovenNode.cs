@@ -12,6 +12,8 @@ using Woven.Platform.State;
 using Woven.Platform.Transport;
 using Woven.Security;
 using Woven.Transport;
+using Woven.Vnet;
+using Woven.Platform.Tun;
 
 namespace Woven.Node;
 
@@ -64,6 +66,7 @@ public sealed class WovenNode : IAsyncDisposable
         Dht = new DhtNode(Overlay, Identity, TimeProvider.System, new Random(), _options.Dht);
         Overlay.Start(_options.Bootstraps);
         await _control.StartAsync(cancellationToken);
+        if (_options.Vnet) PrepareVirtualNetwork();
         if (Membership is DomainMembership dm)
         {
             _revocationWatch = TimeProvider.System.CreateTimer(_ => WatchRevocations(), null, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2));
@@ -74,6 +77,73 @@ public sealed class WovenNode : IAsyncDisposable
             _log.LogWarning("no domain in {StateDir}: this node links with any node that proves its key (an open overlay)", State.Path);
         }
         _log.LogInformation("node {Address} listening on {Endpoint}, control socket {Socket}", Identity.Address, _socket.LocalEndPoint, State.ControlSocket);
+    }
+
+    public VirtualNetwork? Vnet { get; private set; }
+
+    public AddressClaim? Claim { get; private set; }
+
+    /// <summary>The TUN device's name when the node is in the virtual network.</summary>
+    public string? TunName => _tun?.Name;
+
+    private ITunDevice? _tun;
+    private readonly CancellationTokenSource _lifetime = new();
+    private Task? _vnetStart;
+
+    /// <summary>
+    /// Checks, synchronously so that <c>woven up</c> fails at once with the reason, that the virtual network's range is
+    /// free on this host and that a TUN device can be made; then claims an address in the background once joined.
+    /// </summary>
+    private void PrepareVirtualNetwork()
+    {
+        var domain = (Membership as DomainMembership)?.Domain;
+        var range = domain?.Ipv4Range ?? _options.VnetRange ?? NodeOptions.DefaultVnetRange;
+        var clashes = HostRoutes.Overlapping(range, _options.TunName);
+        if (clashes.Count > 0)
+            throw new StateException($"the virtual network {range} collides with this host's route {clashes[0]}; choose another range (--vnet-range, or the domain's ipv4_range)");
+        try
+        {
+            _tun = LinuxTun.Create(_options.TunName, VirtualNetwork.DefaultMtu);
+        }
+        catch (IOException e)
+        {
+            throw new StateException($"--vnet: {e.Message}");
+        }
+        Vnet = new VirtualNetwork(Overlay!, Dht!, range, TimeProvider.System);
+        var certificate = (Membership as DomainMembership)?.Certificate;
+        string name = DnsLabel(_options.Name ?? certificate?.NodeName ?? Environment.MachineName);
+        Claim = new AddressClaim(Dht!, range, name, domain?.DnsZone ?? "woven");
+        _vnetStart = StartVirtualNetworkAsync(range, certificate?.Ipv4, _lifetime.Token);
+    }
+
+    private async Task StartVirtualNetworkAsync(IPNetwork range, IPAddress? fixedAddress, CancellationToken ct)
+    {
+        try
+        {
+            while (!Overlay!.Joined) await Task.Delay(250, ct);
+            var address = await Claim!.ClaimAsync(fixedAddress, ct);
+            LinuxTun.Ip("addr", "replace", $"{address}/{range.PrefixLength}", "dev", _tun!.Name);
+            Vnet!.Start(address, _tun);
+            Claim.Lost += lost => _log.LogError("another member holds {Address} now (a partition healed in its favour); restart the node to get a new address", lost);
+            _log.LogInformation("virtual address {Address} on {Interface} (mtu {Mtu}), name {Name}{Taken}", address, _tun.Name, _tun.Mtu, Claim.Fqdn,
+                Claim.HoldsName ? "" : " (taken by another member: not registered)");
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException)
+        {
+            _log.LogError("virtual network not started: {Message}", e.Message);
+        }
+    }
+
+    /// <summary>A DNS label from a name: lower case letters, digits and hyphens, at most 63.</summary>
+    public static string DnsLabel(string name)
+    {
+        var chars = name.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-').ToArray();
+        var label = new string(chars).Trim('-');
+        if (label.Length > 63) label = label[..63];
+        return label.Length == 0 ? "node" : label;
     }
 
     /// <summary>
@@ -152,6 +222,11 @@ public sealed class WovenNode : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _revocationWatch?.Dispose();
+        await _lifetime.CancelAsync();
+        if (_vnetStart is not null) await _vnetStart;
+        Vnet?.Dispose();
+        if (Vnet is null) _tun?.Dispose();
+        if (Claim is not null) await Claim.DisposeAsync();
         Overlay?.Leave();
         if (_control is not null) await _control.DisposeAsync();
         _socket?.Dispose();

@@ -15,7 +15,11 @@ internal static class UpCommand
         var listen = new Option<string>("--listen") { Description = "UDP address and port to listen on, ADDR:PORT", DefaultValueFactory = _ => "0.0.0.0:7000" };
         var bootstrap = new Option<string[]>("--bootstrap") { Description = "Members to join through, HOST:PORT[,HOST:PORT...]; none starts a new ring", AllowMultipleArgumentsPerToken = true };
         var logLevel = new Option<string>("--log-level") { Description = "trace, debug, info, warning or error", DefaultValueFactory = _ => "info" };
-        var command = new Command("up", "Run a Woven node in the foreground") { listen, bootstrap, stateDir, logLevel };
+        var vnet = new Option<bool>("--vnet") { Description = "Join the virtual IP network: a TUN device with an address from the DHT (needs root or CAP_NET_ADMIN)" };
+        var vnetRange = new Option<string?>("--vnet-range") { Description = "The virtual network's IPv4 range for an open overlay, CIDR (default 100.80.0.0/16; a domain's comes from its settings)" };
+        var name = new Option<string?>("--name") { Description = "This node's name in the virtual network (default: the certificate's, else the host name)" };
+        var tun = new Option<string>("--tun") { Description = "Name of the TUN interface", DefaultValueFactory = _ => "woven0" };
+        var command = new Command("up", "Run a Woven node in the foreground") { listen, bootstrap, stateDir, logLevel, vnet, vnetRange, name, tun };
         command.SetAction(async (parse, ct) =>
         {
             try
@@ -26,6 +30,10 @@ internal static class UpCommand
                     Listen = Endpoints.ParseListen("--listen", parse.GetValue(listen)!),
                     Bootstraps = Endpoints.ParseBootstraps("--bootstrap", parse.GetValue(bootstrap) ?? []),
                     StateDirectory = parse.GetValue(stateDir)!,
+                    Vnet = parse.GetValue(vnet),
+                    VnetRange = ParseRange(parse.GetValue(vnetRange)),
+                    Name = parse.GetValue(name),
+                    TunName = ParseTun(parse.GetValue(tun)!),
                 };
                 return await RunAsync(options, level, ct);
             }
@@ -37,6 +45,20 @@ internal static class UpCommand
         });
         return command;
     }
+
+    private static System.Net.IPNetwork? ParseRange(string? text)
+    {
+        if (text is null) return null;
+        if (!System.Net.IPNetwork.TryParse(text, out var range) || range.BaseAddress.AddressFamily != AddressFamily.InterNetwork)
+            throw new UsageException($"--vnet-range: '{text}' is not an IPv4 network in CIDR form, e.g. 100.80.0.0/16");
+        if (Woven.Security.DomainSettings.Ipv4RangeError(range) is { } error) throw new UsageException($"--vnet-range: {error}");
+        return range;
+    }
+
+    private static string ParseTun(string text) =>
+        text.Length is > 0 and <= 15 && text.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')
+            ? text
+            : throw new UsageException($"--tun: '{text}' is not an interface name (1 to 15 letters, digits, - _ .)");
 
     private static LogLevel ParseLevel(string text) => text.ToLowerInvariant() switch
     {

@@ -43,6 +43,10 @@ public sealed class DomainMembership(DomainSettings domain, MemberCertificate ow
 {
     private readonly Lock _gate = new();
     private readonly byte[] _own = own.ToBytes();
+
+    /// <summary>This node's certificate (its name and any fixed virtual addresses).</summary>
+    public MemberCertificate Certificate { get; } = own;
+
     private RevocationList? _revocations = revocations;
     private byte[]? _revocationBytes = revocations?.ToBytes();
 

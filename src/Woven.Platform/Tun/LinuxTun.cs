@@ -36,8 +36,8 @@ public sealed partial class LinuxTun : ITunDevice
 
     public int Mtu { get; }
 
-    /// <summary>Creates (or attaches to) TUN interface <paramref name="name"/>, gives it <paramref name="address"/>/<paramref name="prefixLength"/> and the MTU, and brings it up.</summary>
-    public static LinuxTun Create(string name, IPAddress address, int prefixLength, int mtu)
+    /// <summary>Creates (or attaches to) TUN interface <paramref name="name"/>, sets its MTU and brings it up (the address comes later, with <c>ip addr</c>).</summary>
+    public static LinuxTun Create(string name, int mtu)
     {
         if (Encoding.ASCII.GetByteCount(name) is 0 or > 15) throw new ArgumentException($"interface name '{name}': 1 to 15 ASCII characters", nameof(name));
         int fd = Open("/dev/net/tun", ORdwr | OCloexec);
@@ -60,7 +60,6 @@ public sealed partial class LinuxTun : ITunDevice
         var tun = new LinuxTun(fd, name, mtu);
         try
         {
-            Ip("addr", "replace", $"{address}/{prefixLength}", "dev", name);
             Ip("link", "set", "dev", name, "mtu", mtu.ToString(System.Globalization.CultureInfo.InvariantCulture), "up");
         }
         catch
