@@ -17,5 +17,6 @@ var root = new RootCommand("Woven: a self-organizing private network over a peer
     DemoCommand.Create(),
     DomainCommand.Create(stateDir),
     DhtCommand.Create(stateDir),
+    IpCommand.Create(stateDir),
 };
 return root.Parse(args).Invoke();

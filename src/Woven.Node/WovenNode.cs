@@ -87,6 +87,10 @@ public sealed class WovenNode : IAsyncDisposable
     public string? TunName => _tun?.Name;
 
     private ITunDevice? _tun;
+    private string? _zone;
+
+    /// <summary>The embedded DNS server on the virtual address, once the node has one.</summary>
+    public VnetDns? Dns { get; private set; }
     private readonly CancellationTokenSource _lifetime = new();
     private Task? _vnetStart;
 
@@ -112,7 +116,8 @@ public sealed class WovenNode : IAsyncDisposable
         Vnet = new VirtualNetwork(Overlay!, Dht!, range, TimeProvider.System);
         var certificate = (Membership as DomainMembership)?.Certificate;
         string name = DnsLabel(_options.Name ?? certificate?.NodeName ?? Environment.MachineName);
-        Claim = new AddressClaim(Dht!, range, name, domain?.DnsZone ?? "woven");
+        _zone = domain?.DnsZone ?? "woven";
+        Claim = new AddressClaim(Dht!, range, name, _zone);
         _vnetStart = StartVirtualNetworkAsync(range, certificate?.Ipv4, _lifetime.Token);
     }
 
@@ -124,14 +129,15 @@ public sealed class WovenNode : IAsyncDisposable
             var address = await Claim!.ClaimAsync(fixedAddress, ct);
             LinuxTun.Ip("addr", "replace", $"{address}/{range.PrefixLength}", "dev", _tun!.Name);
             Vnet!.Start(address, _tun);
+            Dns = new VnetDns(Dht!, Vnet, _zone!, address, _log);
             Claim.Lost += lost => _log.LogError("another member holds {Address} now (a partition healed in its favour); restart the node to get a new address", lost);
-            _log.LogInformation("virtual address {Address} on {Interface} (mtu {Mtu}), name {Name}{Taken}", address, _tun.Name, _tun.Mtu, Claim.Fqdn,
-                Claim.HoldsName ? "" : " (taken by another member: not registered)");
+            _log.LogInformation("virtual address {Address} on {Interface} (mtu {Mtu}), name {Name}{Taken}, DNS on {Address}:53", address, _tun.Name, _tun.Mtu, Claim.Fqdn,
+                Claim.HoldsName ? "" : " (taken by another member: not registered)", address);
         }
         catch (OperationCanceledException)
         {
         }
-        catch (Exception e) when (e is InvalidOperationException or IOException)
+        catch (Exception e) when (e is InvalidOperationException or IOException or SocketException)
         {
             _log.LogError("virtual network not started: {Message}", e.Message);
         }
@@ -224,6 +230,7 @@ public sealed class WovenNode : IAsyncDisposable
         _revocationWatch?.Dispose();
         await _lifetime.CancelAsync();
         if (_vnetStart is not null) await _vnetStart;
+        Dns?.Dispose();
         Vnet?.Dispose();
         if (Vnet is null) _tun?.Dispose();
         if (Claim is not null) await Claim.DisposeAsync();

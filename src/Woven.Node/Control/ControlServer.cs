@@ -57,7 +57,11 @@ public sealed class ControlServer : IAsyncDisposable
         {
             var overlay = _node.Overlay!;
             var status = StatusDocument.From(overlay.Snapshot(), overlay.Identity.PublicKey, _node.TransportStatus())
-                with { Domain = (_node.Membership as Woven.Overlay.DomainMembership)?.Domain.Name };
+                with
+                {
+                    Domain = (_node.Membership as Woven.Overlay.DomainMembership)?.Domain.Name,
+                    Vnet = _node.Vnet is { } v ? overlay.Invoke(() => VnetDocument.From(v, _node.Claim, _node.TunName)) : null,
+                };
             return Results.Json(status, ControlJson.Options);
         });
         app.MapPost("/v1/links/{address}", (string address) =>

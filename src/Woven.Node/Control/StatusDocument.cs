@@ -17,7 +17,8 @@ public sealed record StatusDocument(
     IReadOnlyList<PeerDocument> Peers,
     CountersDocument Counters,
     TransportDocument Transport,
-    string? Domain = null)
+    string? Domain = null,
+    VnetDocument? Vnet = null)
 {
     public const int CurrentApiVersion = 1;
 
@@ -111,3 +112,29 @@ public sealed record CountersDocument(
 
 /// <summary>Faults below the protocol: exceptions that escaped a handler (always 0 unless there is a bug), refused sends.</summary>
 public sealed record TransportDocument(long HandlerFaults, long SendErrors, long TcpFramesIn, long TcpFramesOut);
+
+/// <summary>The node in the virtual network: its address (null while it is being claimed), name and packet counters.</summary>
+public sealed record VnetDocument(
+    string Range,
+    string? Address,
+    string? Name,
+    bool NameRegistered,
+    string? Interface,
+    int Mtu,
+    long PacketsOut,
+    long PacketsIn,
+    long BytesOut,
+    long BytesIn,
+    long DroppedNoRoute,
+    long DroppedSpoofed,
+    long DroppedNotForUs,
+    long DroppedMalformed,
+    long DroppedQueueFull)
+{
+    public static VnetDocument From(Woven.Vnet.VirtualNetwork v, Woven.Vnet.AddressClaim? claim, string? tun)
+    {
+        var c = v.Counters;
+        return new VnetDocument(v.Range.ToString(), v.Address?.ToString(), claim?.Fqdn, claim?.HoldsName ?? false, tun, Woven.Vnet.VirtualNetwork.DefaultMtu,
+            c.PacketsOut, c.PacketsIn, c.BytesOut, c.BytesIn, c.DroppedNoRoute, c.DroppedSpoofed, c.DroppedNotForUs, c.DroppedMalformed, c.DroppedQueueFull);
+    }
+}
