@@ -32,23 +32,26 @@ public sealed class WovenLab : IDisposable
     public static string Woven { get; } = LocalCluster.FindBuiltWoven();
 
     /// <summary>Starts the two public nodes; the seed founds the ring.</summary>
-    public async Task StartPublicNodesAsync(CancellationToken ct)
+    public async Task StartPublicNodesAsync(CancellationToken ct, params string[] extraArgs)
     {
-        await StartAsync("seed", Lab.Namespace("seed"), []);
-        await StartAsync("relay2", Lab.Namespace("relay2"), [new IPEndPoint(SeedIp, Port)]);
+        await StartAsync("seed", Lab.Namespace("seed"), [], extraArgs);
+        await StartAsync("relay2", Lab.Namespace("relay2"), [new IPEndPoint(SeedIp, Port)], extraArgs);
     }
 
     /// <summary>Adds a site of <paramref name="type"/> with one host running a node that joins through the seed.</summary>
-    public async Task<NodeProcess> AddSiteNodeAsync(string site, NatType type, int index)
+    public async Task<NodeProcess> AddSiteNodeAsync(string site, NatType type, int index, params string[] extraArgs)
     {
         Lab.AddSite(site, type, index);
         Lab.AddHost(site, "h");
-        return await StartAsync(site, Lab.HostNamespace(site, "h"), [new IPEndPoint(SeedIp, Port)]);
+        return await StartAsync(site, Lab.HostNamespace(site, "h"), [new IPEndPoint(SeedIp, Port)], extraArgs);
     }
 
-    private async Task<NodeProcess> StartAsync(string name, string netns, IPEndPoint[] bootstraps)
+    /// <summary>The namespace a node runs in.</summary>
+    public string NamespaceOf(string node) => node is "seed" or "relay2" ? Lab.Namespace(node) : Lab.HostNamespace(node, "h");
+
+    private async Task<NodeProcess> StartAsync(string name, string netns, IPEndPoint[] bootstraps, string[] extraArgs)
     {
-        var node = NodeProcess.Start(Woven, Path.Combine(_dir, name), new IPEndPoint(IPAddress.Any, Port), bootstraps, netns: netns);
+        var node = NodeProcess.Start(Woven, Path.Combine(_dir, name), new IPEndPoint(IPAddress.Any, Port), bootstraps, extraArgs, netns: netns);
         _nodes.Add(node);
         Nodes[name] = node;
         await node.WaitUntilUpAsync(TimeSpan.FromSeconds(30), CancellationToken.None);

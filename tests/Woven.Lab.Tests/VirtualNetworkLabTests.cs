@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Woven.Node.Control;
+using Xunit.Abstractions;
+
+namespace Woven.Lab.Tests;
+
+/// <summary>
+/// The virtual IP network with unmodified programs (ping, dig, iperf3) between sites behind real NAT routers: a public
+/// site, a full-cone, a port-restricted and a symmetric one, and a public bootstrap node.
+/// </summary>
+public partial class VirtualNetworkLabTests(ITestOutputHelper output)
+{
+    private static readonly string[] Sites = ["pub", "cone", "prc", "sym"];
+
+    [Fact]
+    public async Task Every_node_reaches_every_other_by_address_and_name_and_tcp_runs_between_two_nated_sites()
+    {
+        Lab.RequireAvailable();
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        using var lab = new WovenLab();
+        await lab.StartPublicNodesAsync(cts.Token, "--vnet", "--name", "boot");
+        var types = new[] { NatType.None, NatType.FullCone, NatType.PortRestricted, NatType.Symmetric };
+        for (int i = 0; i < Sites.Length; i++) await lab.AddSiteNodeAsync(Sites[i], types[i], i + 1, "--vnet", "--name", Sites[i]);
+
+        // Every node holds an address and its name.
+        var nodes = new[] { "seed" }.Concat(Sites).ToList();
+        var vnets = new Dictionary<string, VnetDocument>();
+        var clock = Stopwatch.StartNew();
+        foreach (var n in nodes)
+        {
+            while (true)
+            {
+                var v = (await lab.StatusAsync(n, cts.Token)).Vnet;
+                if (v is { Address: not null })
+                {
+                    vnets[n] = v;
+                    break;
+                }
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"{n} holds no virtual address after 60 s");
+                await Task.Delay(200, cts.Token);
+            }
+        }
+        Assert.Equal(nodes.Count, vnets.Values.Select(v => v.Address).Distinct().Count());
+        output.WriteLine(string.Join(", ", vnets.Select(p => $"{p.Key} {p.Value.Address} {p.Value.Name}")));
+
+        // Every pair, by address, and by name through the node's own DNS server (dig), then ping to the answer.
+        foreach (var from in Sites)
+        {
+            foreach (var to in nodes.Where(n => n != from))
+            {
+                var ping = lab.Lab.Exec(lab.NamespaceOf(from), TimeSpan.FromSeconds(30), "ping", "-c", "3", "-i", "0.2", "-W", "5", vnets[to].Address!);
+                Assert.True(ping.ExitCode == 0 && ping.Stdout.Contains(" 0% packet loss", StringComparison.Ordinal) || Received(ping.Stdout) >= 2,
+                    $"{from} -> {to} ({vnets[to].Address}) by address: {ping}");
+                var name = to == "seed" ? "boot.woven" : $"{to}.woven";
+                var dig = lab.Lab.Exec(lab.NamespaceOf(from), TimeSpan.FromSeconds(20), "dig", "+short", "+time=5", "+tries=2", $"@{vnets[from].Address}", name);
+                Assert.True(dig.Stdout.Trim() == vnets[to].Address, $"{from}: {name} resolved to '{dig.Stdout.Trim()}', want {vnets[to].Address}: {dig}");
+                var reverse = lab.Lab.Exec(lab.NamespaceOf(from), TimeSpan.FromSeconds(20), "dig", "+short", "+time=5", $"@{vnets[from].Address}", "-x", vnets[to].Address!);
+                Assert.Equal(name + ".", reverse.Stdout.Trim());
+            }
+        }
+
+        // TCP between the port-restricted and the symmetric site.
+        using var server = lab.Lab.StartProcess(lab.NamespaceOf("sym"), "iperf3", "-s", "-1", "-B", vnets["sym"].Address!);
+        await Task.Delay(500, cts.Token);
+        var iperf = lab.Lab.Exec(lab.NamespaceOf("prc"), TimeSpan.FromSeconds(60), "iperf3", "-c", vnets["sym"].Address!, "-t", "3", "-J");
+        Assert.True(iperf.ExitCode == 0, $"iperf3: {iperf}");
+        using var report = System.Text.Json.JsonDocument.Parse(iperf.Stdout);
+        double bits = report.RootElement.GetProperty("end").GetProperty("sum_received").GetProperty("bits_per_second").GetDouble();
+        output.WriteLine($"iperf3 port-restricted -> symmetric over Woven: {bits / 1e6:F0} Mbit/s");
+        Assert.True(bits > 1e6, $"only {bits / 1e6:F2} Mbit/s");
+        if (!server.HasExited) server.Kill();
+
+        var status = await lab.StatusAsync("sym", cts.Token);
+        Assert.True(status.Vnet!.PacketsIn > 100);
+        Assert.Equal(0, status.Vnet.DroppedSpoofed);
+    }
+
+    private static int Received(string pingOutput) =>
+        PingReceived().Match(pingOutput) is { Success: true } m ? int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : 0;
+
+    [GeneratedRegex(@"(\d+) received")]
+    private static partial Regex PingReceived();
+}
