@@ -18,5 +18,6 @@ var root = new RootCommand("Woven: a self-organizing private network over a peer
     DomainCommand.Create(stateDir),
     DhtCommand.Create(stateDir),
     IpCommand.Create(stateDir),
+    PingCommand.Create(stateDir),
 };
 return root.Parse(args).Invoke();

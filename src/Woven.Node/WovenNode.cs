@@ -64,6 +64,7 @@ public sealed class WovenNode : IAsyncDisposable
         Overlay = new OverlayNode(_options.Overlay, Identity, _socket, TimeProvider.System, new CryptoRandom(), advertised,
             membership: Membership);
         Dht = new DhtNode(Overlay, Identity, TimeProvider.System, new Random(), _options.Dht);
+        Echo = new OverlayEcho(Overlay, TimeProvider.System);
         Overlay.Start(_options.Bootstraps);
         await _control.StartAsync(cancellationToken);
         if (_options.Vnet) PrepareVirtualNetwork();
@@ -80,6 +81,30 @@ public sealed class WovenNode : IAsyncDisposable
     }
 
     public VirtualNetwork? Vnet { get; private set; }
+
+    /// <summary>Overlay-level ping (woven ping).</summary>
+    public OverlayEcho? Echo { get; private set; }
+
+    /// <summary>
+    /// The node a ping target names: a ring address (40 hex digits), a virtual address (its claim in the DHT) or a
+    /// name (NAME or NAME.ZONE: its claim's owner). Null with the reason when nobody holds it.
+    /// </summary>
+    public async Task<(Woven.Addressing.RingAddress? Address, string? Vip, string? Error)> ResolveAsync(string target)
+    {
+        if (Woven.Addressing.RingAddress.TryParse(target, out var ring)) return (ring, null, null);
+        ulong now = (ulong)DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        if (IPAddress.TryParse(target, out var ip))
+        {
+            var held = await Dht!.GetAsync(VirtualNetwork.AddressKey(ip));
+            var claim = held.Records.Where(r => r.Kind == DhtKind.Claim && r.IsLive(now)).OrderBy(r => r.Created).FirstOrDefault();
+            return claim is null ? (null, null, held.Ok ? $"no member holds {ip}" : $"the DHT did not answer ({held.Status})") : (Woven.Addressing.RingAddress.FromPublicKey(claim.Owner), ip.ToString(), null);
+        }
+        string fqdn = target.Contains('.', StringComparison.Ordinal) ? target : $"{target}.{_zone ?? (Membership as DomainMembership)?.Domain.DnsZone ?? "woven"}";
+        var named = await Dht!.GetAsync(VirtualNetwork.NameKey(fqdn));
+        var nameClaim = named.Records.Where(r => r.Kind == DhtKind.Claim && r.IsLive(now)).OrderBy(r => r.Created).FirstOrDefault();
+        if (nameClaim is null) return (null, null, named.Ok ? $"no member is named {fqdn}" : $"the DHT did not answer ({named.Status})");
+        return (Woven.Addressing.RingAddress.FromPublicKey(nameClaim.Owner), System.Text.Encoding.ASCII.GetString(nameClaim.Value), null);
+    }
 
     public AddressClaim? Claim { get; private set; }
 

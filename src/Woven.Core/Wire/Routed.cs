@@ -35,6 +35,8 @@ public enum RoutedPayloadType : byte
     Dht = 6,
     /// <summary>An IP packet of the virtual network, sent over the sender's own link with the receiver (see <see cref="Vnet.VirtualNetwork"/>).</summary>
     IpPacket = 7,
+    /// <summary>An overlay-level echo request or reply (<c>woven ping</c>, see <see cref="Overlay.OverlayEcho"/>).</summary>
+    Echo = 8,
 }
 
 /// <summary>

@@ -81,6 +81,14 @@ public sealed class ControlClient : IDisposable
         return cts;
     }
 
+    /// <summary>POST /v1/ping: the HTTP status and the raw JSON answer.</summary>
+    public async Task<(int Status, string Json)> PingAsync(PingRequest request, CancellationToken cancellationToken)
+    {
+        using var timeout = DhtTimeout(cancellationToken);
+        using var response = await _http.PostAsJsonAsync(new Uri("v1/ping", UriKind.Relative), request, ControlJson.Options, timeout.Token);
+        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken));
+    }
+
     /// <summary>A DHT operation may take a node several attempts (and a remove a get first): 60 s, not the usual 10.</summary>
     private static CancellationTokenSource DhtTimeout(CancellationToken outer)
     {

@@ -72,7 +72,40 @@ public sealed class ControlServer : IAsyncDisposable
             return Results.Json(new { requested = peer.ToString() }, ControlJson.Options, statusCode: 202);
         });
         MapDht(app);
-        app.MapFallback(() => Results.Json(new { error = "unknown endpoint; this node serves GET /v1/status, POST /v1/links/ADDRESS, GET /v1/dht?key=NAME and POST /v1/dht/put|create|remove" }, ControlJson.Options, statusCode: 404));
+        app.MapPost("/v1/ping", async (HttpRequest http) =>
+        {
+            PingRequest? request;
+            try
+            {
+                request = await System.Text.Json.JsonSerializer.DeserializeAsync<PingRequest>(http.Body, ControlJson.Options);
+            }
+            catch (System.Text.Json.JsonException e)
+            {
+                return Error(400, $"body: not a JSON object of target and count ({e.Message})");
+            }
+            if (request is null || string.IsNullOrWhiteSpace(request.Target)) return Error(400, "target: give a name, a virtual address or a ring address");
+            int count = request.Count ?? 4;
+            if (count is < 1 or > 100) return Error(400, $"count: {count} is outside 1 to 100");
+            var (address, vip, error) = await _node.ResolveAsync(request.Target.Trim());
+            if (address is not { } peer) return Error(404, $"target: {error}");
+            var rtts = new List<double?>();
+            for (int i = 0; i < count; i++)
+            {
+                if (i > 0) await Task.Delay(200);
+                var rtt = await _node.Echo!.PingAsync(peer, TimeSpan.FromSeconds(3));
+                rtts.Add(rtt is { } r ? Math.Round(r.TotalMilliseconds, 3) : null);
+            }
+            var link = _node.Overlay!.Snapshot().Peers.FirstOrDefault(p => p.Address == peer);
+            string path = link is null ? "none" : link.Relayed ? "relayed" : "direct";
+            var received = rtts.Where(r => r is not null).Select(r => r!.Value).ToList();
+            var doc = new PingDocument(request.Target, peer.ToString(), vip, path,
+                link?.Via is { } via ? (via == peer ? "ring" : via.ToString()) : null,
+                link is { Relayed: false } ? link.Endpoint?.ToString() : null,
+                link is { Relayed: false } ? (link.Endpoint is Woven.Transport.TcpEndPoint ? "tcp" : "udp") : null,
+                count, received.Count, rtts, received.Count > 0 ? Math.Round(received.Average(), 3) : null);
+            return Results.Json(doc, ControlJson.Options, statusCode: received.Count > 0 ? 200 : 504);
+        });
+        app.MapFallback(() => Results.Json(new { error = "unknown endpoint; this node serves GET /v1/status, POST /v1/links/ADDRESS, GET /v1/dht?key=NAME, POST /v1/dht/put|create|remove and POST /v1/ping" }, ControlJson.Options, statusCode: 404));
         await app.StartAsync(cancellationToken);
         File.SetUnixFileMode(_socketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         _app = app;
