@@ -4,7 +4,7 @@
 set -euo pipefail
 need=()
 command -v dotnet >/dev/null 2>&1 || { echo "setup: the .NET 10 SDK is needed (https://dot.net); dotnet is not on PATH" >&2; exit 1; }
-for pkg in iproute2 procps nftables coturn iperf3 iputils-ping dnsutils; do
+for pkg in iproute2 procps nftables coturn iperf3 iputils-ping dnsutils openssh-server openssh-client; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
