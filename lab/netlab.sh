@@ -28,6 +28,7 @@ usage: netlab.sh COMMAND ARGS...
   site     PREFIX SITE TYPE N             NAT router PREFIX-SITE: WAN $PUB.(100+N), LAN 10.N.0.1/24; N in 1..99
                                           TYPE: ${NAT_TYPES// / | }
   host     PREFIX SITE NAME               host PREFIX-SITE-NAME in SITE; prints its address
+  move     PREFIX SITE NAME NEWSITE       re-plug host PREFIX-SITE-NAME into NEWSITE's LAN (both NAT sites); prints its new address
   loss     PREFIX NS IFACE PERCENT [DIR]  drop PERCENT % of IPv4 packets on IFACE (DIR: out (default) | in | both; 0 removes)
   rate     PREFIX NS IFACE RATE|off       limit IFACE's egress to RATE (tc units: 800kbit, 10mbit, 1gbit)
   exec     PREFIX NS CMD [ARGS...]        run CMD in namespace NS (short name like 's1-h1' or the full name)
@@ -267,6 +268,33 @@ cmd_host() {
     ip -n "$ns" route add default via "10.$n.0.1"
   fi
   echo $((k + 1)) >"$(state "$prefix")/hosts/$site"
+  echo "$ip"
+}
+
+cmd_move() {
+  need_args 4 $# move
+  local prefix=$1 site=$2 name=$3 newsite=$4 ns sf type n k ip
+  check_prefix "$prefix"; check_name "$site"; check_name "$name"; check_name "$newsite"
+  need_root; need_lab "$prefix"
+  ns="$prefix-$site-$name"
+  ns_exists "$ns" || die "no host $ns (run: netlab.sh host $prefix $site $name)"
+  sf="$(state "$prefix")/sites/$site"
+  [ "$(cut -d' ' -f1 <"$sf")" != none ] || die "host $ns is in a public site; only hosts behind NAT routers can move"
+  sf="$(state "$prefix")/sites/$newsite"
+  [ -e "$sf" ] || die "no site '$newsite' in lab '$prefix'"
+  read -r type n <"$sf"
+  [ "$type" != none ] || die "site '$newsite' is public; a host can only move into a NAT site"
+  k=$(cat "$(state "$prefix")/hosts/$newsite")
+  [ "$k" -le 200 ] || die "site $newsite is full"
+  ip="10.$n.0.$((10 + k))"
+  # Unplug: deleting the host's end deletes the router's end too. Then plug a new cable into the new router's LAN.
+  ip -n "$ns" link del eth0
+  ip -n "$prefix-$newsite" link add "h$k" type veth peer name eth0 netns "$ns"
+  ip -n "$prefix-$newsite" link set "h$k" master lan up
+  ip -n "$ns" addr add "$ip/24" dev eth0
+  ip -n "$ns" link set eth0 up
+  ip -n "$ns" route add default via "10.$n.0.1"
+  echo $((k + 1)) >"$(state "$prefix")/hosts/$newsite"
   echo "$ip"
 }
 
@@ -524,6 +552,7 @@ main() {
     public) cmd_public "$@" ;;
     site) cmd_site "$@" ;;
     host) cmd_host "$@" ;;
+    move) cmd_move "$@" ;;
     loss) cmd_loss "$@" ;;
     rate) cmd_rate "$@" ;;
     exec) cmd_exec "$@" ;;

@@ -59,6 +59,7 @@ public sealed class WovenNode : IAsyncDisposable
         var advertised = AdvertisedEndpoints(_socket.LocalEndPoint).ToList();
         // TCP candidates after the UDP ones: peers in sites that block UDP reach this node through them.
         if (dual.ListeningTcp) advertised.AddRange(advertised.Take(2).Select(e => (IPEndPoint)TcpEndPoint.From(e)).ToList());
+        _advertised = string.Join(", ", advertised);
         _options.Overlay.TcpFallback = true;
         Membership = LoadMembership();
         Overlay = new OverlayNode(_options.Overlay, Identity, _socket, TimeProvider.System, new CryptoRandom(), advertised,
@@ -66,6 +67,7 @@ public sealed class WovenNode : IAsyncDisposable
         Dht = new DhtNode(Overlay, Identity, TimeProvider.System, new Random(), _options.Dht);
         Echo = new OverlayEcho(Overlay, TimeProvider.System);
         Overlay.Start(_options.Bootstraps);
+        NetworkChange.NetworkAddressChanged += OnAddressChanged;
         await _control.StartAsync(cancellationToken);
         if (_options.Vnet) PrepareVirtualNetwork();
         if (Membership is DomainMembership dm)
@@ -177,11 +179,50 @@ public sealed class WovenNode : IAsyncDisposable
         return label.Length == 0 ? "node" : label;
     }
 
+    private readonly List<Timer> _addressChecks = [];
+    private string _advertised = "";
+
+    /// <summary>
+    /// The host's addresses changed (netlink). A move shows as several events (link down, address gone, new link,
+    /// new address, link up), so the endpoints are looked at 0.2, 1 and 3 s after the last one; whenever they differ
+    /// from what the node advertises, the overlay re-advertises and punches every link again.
+    /// </summary>
+    private void OnAddressChanged(object? sender, EventArgs e)
+    {
+        lock (_addressChecks)
+        {
+            foreach (var t in _addressChecks) t.Dispose();
+            _addressChecks.Clear();
+            foreach (int ms in new[] { 200, 1000, 3000 }) _addressChecks.Add(new Timer(_ => CheckAddresses(), null, ms, Timeout.Infinite));
+        }
+    }
+
+    private void CheckAddresses()
+    {
+        try
+        {
+            var endpoints = AdvertisedEndpoints(_socket!.LocalEndPoint, Vnet?.Range).ToList();
+            if (_socket is DualTransportSocket { ListeningTcp: true }) endpoints.AddRange(endpoints.Take(2).Select(ep => (IPEndPoint)TcpEndPoint.From(ep)).ToList());
+            string text = string.Join(", ", endpoints);
+            lock (_addressChecks)
+            {
+                if (text == _advertised) return;
+                _advertised = text;
+            }
+            _log.LogInformation("host addresses changed: advertising {Endpoints} and punching every link again", text);
+            Overlay?.NetworkChanged(endpoints);
+        }
+        catch (Exception ex) when (ex is NetworkInformationException or IOException or ObjectDisposedException)
+        {
+            _log.LogWarning("after an address change: {Message}", ex.Message);
+        }
+    }
+
     /// <summary>
     /// The endpoints peers are told to use: the bound one when it is a specific address, otherwise every unicast
     /// address of the host's interfaces that are up (loopback only when there is nothing else).
     /// </summary>
-    public static IReadOnlyList<IPEndPoint> AdvertisedEndpoints(IPEndPoint bound)
+    public static IReadOnlyList<IPEndPoint> AdvertisedEndpoints(IPEndPoint bound, IPNetwork? excluded = null)
     {
         if (!bound.Address.Equals(IPAddress.Any) && !bound.Address.Equals(IPAddress.IPv6Any)) return [bound];
         var addresses = NetworkInterface.GetAllNetworkInterfaces()
@@ -189,6 +230,7 @@ public sealed class WovenNode : IAsyncDisposable
             .SelectMany(i => i.GetIPProperties().UnicastAddresses)
             .Select(u => u.Address)
             .Where(a => a.AddressFamily == AddressFamily.InterNetwork)
+            .Where(a => excluded is not { } range || !range.Contains(a))
             .ToList();
         var chosen = addresses.Where(a => !IPAddress.IsLoopback(a)).Take(2).ToList();
         if (chosen.Count == 0) chosen = addresses.Take(1).ToList();
@@ -252,6 +294,12 @@ public sealed class WovenNode : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        NetworkChange.NetworkAddressChanged -= OnAddressChanged;
+        lock (_addressChecks)
+        {
+            foreach (var t in _addressChecks) t.Dispose();
+            _addressChecks.Clear();
+        }
         _revocationWatch?.Dispose();
         await _lifetime.CancelAsync();
         if (_vnetStart is not null) await _vnetStart;

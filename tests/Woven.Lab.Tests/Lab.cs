@@ -91,6 +91,9 @@ public sealed class Lab : IDisposable
     /// (10.N.0.(10+k) behind a NAT, a public address in a <see cref="NatType.None"/> site).</summary>
     public IPAddress AddHost(string site, string name) => IPAddress.Parse(Script("host", Prefix, site, name).Stdout.Trim());
 
+    /// <summary>Re-plugs host <paramref name="name"/> of <paramref name="site"/> into <paramref name="newSite"/>'s LAN (a laptop carried to another office); returns its new address. Its namespace keeps its name.</summary>
+    public IPAddress MoveHost(string site, string name, string newSite) => IPAddress.Parse(Script("move", Prefix, site, name, newSite).Stdout.Trim());
+
     /// <summary>Namespace name of a host: <c>HostNamespace("s1", "h1")</c> is PREFIX-s1-h1.</summary>
     public string HostNamespace(string site, string name) => Namespace($"{site}-{name}");
 

@@ -72,63 +72,15 @@ public partial class VirtualNetworkLabTests(ITestOutputHelper output)
         if (!server.HasExited) server.Kill();
 
         // An ssh login from the full-cone site to an sshd listening only on the symmetric site's virtual address.
-        var ssh = SshLogin(lab, from: "cone", to: "sym", vnets["sym"].Address!);
-        Assert.True(ssh.ExitCode == 0 && ssh.Stdout.Contains("woven-ssh-ok sym", StringComparison.Ordinal), $"ssh over Woven: {ssh}");
+        using (var sshd = new LabSsh(lab.Lab, lab.NamespaceOf("sym"), vnets["sym"].Address!))
+        {
+            var ssh = sshd.Login(lab.Lab, lab.NamespaceOf("cone"), "echo woven-ssh-ok sym");
+            Assert.True(ssh.ExitCode == 0 && ssh.Stdout.Contains("woven-ssh-ok sym", StringComparison.Ordinal), $"ssh over Woven: {ssh}");
+        }
 
         var status = await lab.StatusAsync("sym", cts.Token);
         Assert.True(status.Vnet!.PacketsIn > 100);
         Assert.Equal(0, status.Vnet.DroppedSpoofed);
-    }
-
-    /// <summary>Runs sshd (key login only, its files in a temporary directory) on <paramref name="address"/> in <paramref name="to"/>'s namespace and logs in from <paramref name="from"/>.</summary>
-    private static LabResult SshLogin(WovenLab lab, string from, string to, string address)
-    {
-        var dir = Directory.CreateTempSubdirectory("woven-ssh-").FullName;
-        try
-        {
-            Directory.CreateDirectory("/run/sshd");
-            Run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", Path.Combine(dir, "host"));
-            Run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", Path.Combine(dir, "user"));
-            File.Copy(Path.Combine(dir, "user.pub"), Path.Combine(dir, "authorized_keys"));
-            File.WriteAllText(Path.Combine(dir, "sshd_config"), string.Join('\n',
-                $"ListenAddress {address}", "Port 22", $"HostKey {dir}/host", $"AuthorizedKeysFile {dir}/authorized_keys",
-                $"PidFile {dir}/sshd.pid", "PermitRootLogin prohibit-password", "PasswordAuthentication no",
-                "KbdInteractiveAuthentication no", "UsePAM no", "StrictModes no", "") + "\n");
-            using var sshd = lab.Lab.StartProcess(lab.NamespaceOf(to), "/usr/sbin/sshd", "-D", "-e", "-f", Path.Combine(dir, "sshd_config"));
-            try
-            {
-                LabResult result = new(1, "", "sshd did not accept in 10 s");
-                for (int attempt = 0; attempt < 20; attempt++)
-                {
-                    Thread.Sleep(500);
-                    result = lab.Lab.Exec(lab.NamespaceOf(from), TimeSpan.FromSeconds(30), "ssh", "-i", Path.Combine(dir, "user"),
-                        "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5",
-                        $"root@{address}", "echo", "woven-ssh-ok", to);
-                    if (result.ExitCode == 0) break;
-                }
-                return result;
-            }
-            finally
-            {
-                if (!sshd.HasExited) sshd.Kill();
-                sshd.WaitForExit(5000);
-            }
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-    }
-
-    private static void Run(string file, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        p.StandardOutput.ReadToEnd();
-        string err = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"{file} {string.Join(' ', args)}: {err}");
     }
 
     private static int Received(string pingOutput) =>

@@ -80,6 +80,9 @@ public sealed class Connection
 
     public long LastHeard { get; internal set; }
 
+    /// <summary>When an authenticated datagram last arrived over the direct path (0: never, or the host moved since).</summary>
+    internal long LastHeardDirect { get; set; }
+
     internal long LastPingSent { get; set; }
 
     internal long LeafExpires { get; set; }

@@ -16,6 +16,8 @@ public sealed class OverlayCounters
     public long RoutedDelivered { get; internal set; }
     public long LinksFailed { get; internal set; }
     public long StunAnswered { get; internal set; }
+    /// <summary>Times the host's addresses changed under the node (it moved).</summary>
+    public long NetworkChanges { get; internal set; }
     public long HandshakesCompleted { get; internal set; }
     public long HandshakesRefused { get; internal set; }
     public long CookiesSent { get; internal set; }
@@ -39,6 +41,7 @@ public sealed class OverlayCounters
             RoutedDelivered = RoutedDelivered,
             LinksFailed = LinksFailed,
             StunAnswered = StunAnswered,
+            NetworkChanges = NetworkChanges,
             HandshakesCompleted = HandshakesCompleted,
             HandshakesRefused = HandshakesRefused,
             CookiesSent = CookiesSent,

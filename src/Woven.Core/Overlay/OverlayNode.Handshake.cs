@@ -471,10 +471,17 @@ public sealed partial class OverlayNode
         if (!src.IsRelayed)
         {
             if (c.IsRelayed || !Transport.EndpointComparer.Instance.Equals(c.Endpoint, src.Endpoint)) SetDirect(c, src.Endpoint!);
+            if (!c.IsRelayed) c.LastHeardDirect = now;
         }
         else if (c.IsRelayed)
         {
             c.Relay = src.Via;
+        }
+        else if (now - c.LastHeardDirect > _directQuiet)
+        {
+            // The peer sends through a relay and nothing has come the direct way for a while: it lost the direct path
+            // (one of us moved), so follow it onto the relay rather than send into the void until the link times out.
+            SetRelayed(c, src.Via);
         }
     }
 

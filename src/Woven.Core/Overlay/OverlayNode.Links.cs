@@ -37,6 +37,8 @@ public sealed partial class OverlayNode
         public bool DirectOnly { get; init; }
         /// <summary>A link to a peer lost earlier, tried again in case the network had split: once up, this node joins through it.</summary>
         public bool Rejoin { get; set; }
+        /// <summary>Try a relay from the first attempt on, beside the direct candidates (this node just moved: its direct paths are likely dead).</summary>
+        public bool RelayAtOnce { get; set; }
         public int Attempts { get; set; }
         public long NextAttempt { get; set; }
         public long LastSent { get; set; }
@@ -138,16 +140,16 @@ public sealed partial class OverlayNode
             }
             // The intent goes with the first retry (a public peer answers the plain request before that), or at
             // once when there is nothing to check yet.
-            if ((pending.Attempts == 2 || pending.Endpoints.Length == 0) && pending.Expected is { } peer && !pending.IntentSent)
+            if ((pending.Attempts == 2 || pending.Endpoints.Length == 0 || pending.RelayAtOnce) && pending.Expected is { } peer && !pending.IntentSent)
             {
                 pending.IntentSent = true;
                 SendIntent(peer, pending.Roles, pending.Token, LinkIntentFlags.None, pending.IntentVia);
             }
-            return;
+            if (!pending.RelayAtOnce || pending.Relays.Count == 0 || pending.DirectOnly) return;
         }
         // No direct path: the same request through a relay linked to both of us, the best one first.
         var peerAddress = pending.Expected!.Value;
-        var relay = ChooseRelay(pending.Relays, peerAddress, pending.Attempts - _options.LinkAttempts - 1);
+        var relay = ChooseRelay(pending.Relays, peerAddress, Math.Max(0, pending.Attempts - _options.LinkAttempts - 1));
         if (relay is { } r) SendTunneled(r, peerAddress, _sendBuffer.AsSpan(0, n), maintenance: true);
     }
 
@@ -264,6 +266,7 @@ public sealed partial class OverlayNode
             var endpoint = src.Endpoint ?? (candidates is { Length: > 0 } ? candidates[0] : new IPEndPoint(IPAddress.Any, 1));
             c = new Connection(peer, endpoint, now);
             _table[peer] = c;
+            if (!src.IsRelayed) c.LastHeardDirect = now;
             if (src.IsRelayed)
             {
                 c.IsRelayed = true;
@@ -275,8 +278,9 @@ public sealed partial class OverlayNode
         else if (!src.IsRelayed)
         {
             SetDirect(c, src.Endpoint!);
+            c.LastHeardDirect = now;
         }
-        else if (c.IsRelayed || now - c.LastHeard > _pingInterval)
+        else if (c.IsRelayed || now - c.LastHeardDirect > _directQuiet)
         {
             SetRelayed(c, src.Via);
         }

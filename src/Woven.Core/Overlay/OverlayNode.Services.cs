@@ -1,3 +1,4 @@
+using System.Net;
 using Woven.Addressing;
 using Woven.Wire;
 
@@ -23,6 +24,31 @@ public sealed partial class OverlayNode
             if (!_services.TryAdd(type, handler)) throw new InvalidOperationException($"a service is already attached for {type}");
             if (tick is not null) _tickHooks.Add(tick);
         }
+    }
+
+    private readonly List<IPNetwork> _excluded = [];
+
+    /// <summary>
+    /// Addresses in <paramref name="range"/> are never used as endpoints: nothing is sent to them and nothing from them
+    /// is taken. The virtual network excludes its own range, so that the overlay never carries itself.
+    /// </summary>
+    public void ExcludeEndpoints(IPNetwork range)
+    {
+        lock (_gate)
+        {
+            if (!_excluded.Contains(range)) _excluded.Add(range);
+        }
+    }
+
+    private bool IsExcluded(IPEndPoint endpoint)
+    {
+        if (_excluded.Count == 0) return false;
+        var address = endpoint.Address.IsIPv4MappedToIPv6 ? endpoint.Address.MapToIPv4() : endpoint.Address;
+        foreach (var range in _excluded)
+        {
+            if (range.Contains(address)) return true;
+        }
+        return false;
     }
 
     /// <summary>Runs <paramref name="action"/> under the node's lock.</summary>

@@ -38,7 +38,7 @@ public sealed partial class OverlayNode : IDisposable
     private readonly LinkCrypto _crypto;
     private readonly WireBuffers _buffers;
     private readonly Membership _membership;
-    private readonly int _hostEndpoints;
+    private int _hostEndpoints;
     private readonly OverlayCounters _counters = new();
     private readonly long _frequency;
     private ITimer? _timer;
@@ -148,6 +148,11 @@ public sealed partial class OverlayNode : IDisposable
             if (_stopped) return;
             _counters.DatagramsIn++;
             _counters.BytesIn += datagram.Length;
+            if (IsExcluded(from))
+            {
+                _counters.Drop(DropReason.Excluded);
+                return;
+            }
             // STUN shares the port: its first byte is 0x00-0x03 (RFC 7983), the overlay's 0xD0-0xDF.
             var reason = datagram.Length > 0 && (datagram[0] & 0xC0) == 0 ? AnswerStun(from, datagram) : Dispatch(PacketSource.Direct(from), datagram);
             if (reason != DropReason.None) _counters.Drop(reason);
@@ -190,6 +195,11 @@ public sealed partial class OverlayNode : IDisposable
 
     private void SendRaw(IPEndPoint to, ReadOnlySpan<byte> datagram, bool maintenance)
     {
+        if (IsExcluded(to))
+        {
+            _counters.Drop(DropReason.Excluded);
+            return;
+        }
         _counters.DatagramsOut++;
         _counters.BytesOut += datagram.Length;
         if (maintenance) _counters.MaintenanceSent++;

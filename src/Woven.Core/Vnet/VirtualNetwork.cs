@@ -72,6 +72,7 @@ public sealed class VirtualNetwork : IDisposable
         _dht = dht;
         _time = time;
         Range = range;
+        overlay.ExcludeEndpoints(range);
         overlay.AttachService(RoutedPayloadType.IpPacket, OnPacket, OnTick);
     }
 

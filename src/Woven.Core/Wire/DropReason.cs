@@ -27,4 +27,6 @@ public enum DropReason
     NotMember,
     /// <summary>More handshakes than the per-second budget.</summary>
     RateLimited,
+    /// <summary>To or from an address the overlay must never use as an endpoint: the virtual network's own range (the overlay must not run over itself).</summary>
+    Excluded,
 }
