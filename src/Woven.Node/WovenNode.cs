@@ -184,7 +184,7 @@ public sealed class WovenNode : IAsyncDisposable
 
     /// <summary>
     /// The host's addresses changed (netlink). A move shows as several events (link down, address gone, new link,
-    /// new address, link up), so the endpoints are looked at 0.2, 1 and 3 s after the last one; whenever they differ
+    /// new address, link up), so the endpoints are looked at 0.1, 0.3, 0.6, 1, 2 and 3 s after the last one; whenever they differ
     /// from what the node advertises, the overlay re-advertises and punches every link again.
     /// </summary>
     private void OnAddressChanged(object? sender, EventArgs e)
@@ -193,7 +193,7 @@ public sealed class WovenNode : IAsyncDisposable
         {
             foreach (var t in _addressChecks) t.Dispose();
             _addressChecks.Clear();
-            foreach (int ms in new[] { 200, 1000, 3000 }) _addressChecks.Add(new Timer(_ => CheckAddresses(), null, ms, Timeout.Infinite));
+            foreach (int ms in new[] { 100, 300, 600, 1000, 2000, 3000 }) _addressChecks.Add(new Timer(_ => CheckAddresses(), null, ms, Timeout.Infinite));
         }
     }
 
@@ -203,6 +203,8 @@ public sealed class WovenNode : IAsyncDisposable
         {
             var endpoints = AdvertisedEndpoints(_socket!.LocalEndPoint, Vnet?.Range).ToList();
             if (_socket is DualTransportSocket { ListeningTcp: true }) endpoints.AddRange(endpoints.Take(2).Select(ep => (IPEndPoint)TcpEndPoint.From(ep)).ToList());
+            // No address but loopback: the host is between networks (unplugged); wait for the next one.
+            if (endpoints.All(ep => IPAddress.IsLoopback(ep.Address))) return;
             string text = string.Join(", ", endpoints);
             lock (_addressChecks)
             {

@@ -146,6 +146,16 @@ public sealed partial class OverlayNode
                 SendIntent(peer, pending.Roles, pending.Token, LinkIntentFlags.None, pending.IntentVia);
             }
             if (!pending.RelayAtOnce || pending.Relays.Count == 0 || pending.DirectOnly) return;
+            // Just moved: the same hello through the three best relays at once, so that one that is linked to the peer
+            // carries it without waiting for the rotation of later attempts.
+            var target = pending.Expected!.Value;
+            var helloBytes = _sendBuffer.AsSpan(0, n).ToArray(); // sending overwrites the send buffer
+            var tried = new HashSet<RingAddress>();
+            for (int i = 0; i < 3; i++)
+            {
+                if (ChooseRelay(pending.Relays, target, i) is { } via && tried.Add(via)) SendTunneled(via, target, helloBytes, maintenance: true);
+            }
+            return;
         }
         // No direct path: the same request through a relay linked to both of us, the best one first.
         var peerAddress = pending.Expected!.Value;
