@@ -27,6 +27,9 @@ public sealed class NodeOptions
 
     public string TunName { get; init; } = "woven0";
 
+    /// <summary>The TUN device's MTU (1,280 to 65,535); larger packets cost less per byte, and are sent in fragments.</summary>
+    public int Mtu { get; init; } = Woven.Vnet.VirtualNetwork.DefaultMtu;
+
     /// <summary>The range an open overlay uses when none is given: part of the shared address space (RFC 6598), as Tailscale does.</summary>
     public static readonly IPNetwork DefaultVnetRange = IPNetwork.Parse("100.80.0.0/16");
 }

@@ -113,6 +113,8 @@ public sealed class WovenNode : IAsyncDisposable
     /// <summary>The TUN device's name when the node is in the virtual network.</summary>
     public string? TunName => _tun?.Name;
 
+    public int TunMtu => _tun?.Mtu ?? _options.Mtu;
+
     private ITunDevice? _tun;
     private string? _zone;
 
@@ -134,7 +136,7 @@ public sealed class WovenNode : IAsyncDisposable
             throw new StateException($"the virtual network {range} collides with this host's route {clashes[0]}; choose another range (--vnet-range, or the domain's ipv4_range)");
         try
         {
-            _tun = LinuxTun.Create(_options.TunName, VirtualNetwork.DefaultMtu);
+            _tun = LinuxTun.Create(_options.TunName, _options.Mtu);
         }
         catch (IOException e)
         {

@@ -232,7 +232,7 @@ public partial class WireMalformedTests
         {
             Assert.Equal(value is 1 or 2, Routed.TryRead(Body(With(datagram, Envelope.HeaderSize + RoutedModeOffset, (byte)value)), out _));
             Assert.Equal((value & ~knownFlags) == 0, Routed.TryRead(Body(With(datagram, Envelope.HeaderSize + RoutedFlagsOffset, (byte)value)), out _));
-            Assert.Equal(value is >= 1 and <= 8, Routed.TryRead(Body(With(datagram, Envelope.HeaderSize + RoutedTypeOffset, (byte)value)), out _));
+            Assert.Equal(value is >= 1 and <= 9, Routed.TryRead(Body(With(datagram, Envelope.HeaderSize + RoutedTypeOffset, (byte)value)), out _));
         }
     }
 

@@ -19,7 +19,8 @@ internal static class UpCommand
         var vnetRange = new Option<string?>("--vnet-range") { Description = "The virtual network's IPv4 range for an open overlay, CIDR (default 100.80.0.0/16; a domain's comes from its settings)" };
         var name = new Option<string?>("--name") { Description = "This node's name in the virtual network (default: the certificate's, else the host name)" };
         var tun = new Option<string>("--tun") { Description = "Name of the TUN interface", DefaultValueFactory = _ => "woven0" };
-        var command = new Command("up", "Run a Woven node in the foreground") { listen, bootstrap, stateDir, logLevel, vnet, vnetRange, name, tun };
+        var mtu = new Option<int>("--mtu") { Description = "MTU of the TUN interface, 1280 to 65535 (packets over 1288 bytes travel in sealed fragments)", DefaultValueFactory = _ => Woven.Vnet.VirtualNetwork.DefaultMtu };
+        var command = new Command("up", "Run a Woven node in the foreground") { listen, bootstrap, stateDir, logLevel, vnet, vnetRange, name, tun, mtu };
         command.SetAction(async (parse, ct) =>
         {
             try
@@ -34,6 +35,7 @@ internal static class UpCommand
                     VnetRange = ParseRange(parse.GetValue(vnetRange)),
                     Name = parse.GetValue(name),
                     TunName = ParseTun(parse.GetValue(tun)!),
+                    Mtu = parse.GetValue(mtu) is var m and >= 1280 and <= 65535 ? m : throw new UsageException($"--mtu: {parse.GetValue(mtu)} is outside 1280 to 65535"),
                 };
                 return await RunAsync(options, level, ct);
             }

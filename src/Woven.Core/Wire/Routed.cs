@@ -37,6 +37,8 @@ public enum RoutedPayloadType : byte
     IpPacket = 7,
     /// <summary>An overlay-level echo request or reply (<c>woven ping</c>, see <see cref="Overlay.OverlayEcho"/>).</summary>
     Echo = 8,
+    /// <summary>One piece of an IP packet larger than one datagram carries (see <see cref="Vnet.VirtualNetwork"/>).</summary>
+    IpFragment = 9,
 }
 
 /// <summary>

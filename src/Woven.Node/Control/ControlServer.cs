@@ -60,7 +60,7 @@ public sealed class ControlServer : IAsyncDisposable
                 with
                 {
                     Domain = (_node.Membership as Woven.Overlay.DomainMembership)?.Domain.Name,
-                    Vnet = _node.Vnet is { } v ? overlay.Invoke(() => VnetDocument.From(v, _node.Claim, _node.TunName)) : null,
+                    Vnet = _node.Vnet is { } v ? overlay.Invoke(() => VnetDocument.From(v, _node.Claim, _node.TunName, _node.TunMtu)) : null,
                 };
             return Results.Json(status, ControlJson.Options);
         });
