@@ -129,12 +129,13 @@ public sealed record VnetDocument(
     long DroppedSpoofed,
     long DroppedNotForUs,
     long DroppedMalformed,
-    long DroppedQueueFull)
+    long DroppedQueueFull,
+    long DroppedIncomplete)
 {
     public static VnetDocument From(Woven.Vnet.VirtualNetwork v, Woven.Vnet.AddressClaim? claim, string? tun, int mtu)
     {
         var c = v.Counters;
         return new VnetDocument(v.Range.ToString(), v.Address?.ToString(), claim?.Fqdn, claim?.HoldsName ?? false, tun, mtu,
-            c.PacketsOut, c.PacketsIn, c.BytesOut, c.BytesIn, c.DroppedNoRoute, c.DroppedSpoofed, c.DroppedNotForUs, c.DroppedMalformed, c.DroppedQueueFull);
+            c.PacketsOut, c.PacketsIn, c.BytesOut, c.BytesIn, c.DroppedNoRoute, c.DroppedSpoofed, c.DroppedNotForUs, c.DroppedMalformed, c.DroppedQueueFull, c.DroppedIncomplete);
     }
 }
