@@ -97,6 +97,12 @@ public sealed partial class OverlayNode
         }
     }
 
+    /// <summary>Whether this node's link with <paramref name="peer"/> goes through a relay (null: no link).</summary>
+    public bool? LinkIsRelayed(RingAddress peer)
+    {
+        lock (_gate) return _table.TryGetValue(peer, out var c) ? c.IsRelayed : null;
+    }
+
     /// <summary>Whether this node has joined a ring (it answers for its part of the key space).</summary>
     public bool Joined
     {

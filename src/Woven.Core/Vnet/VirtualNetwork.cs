@@ -26,6 +26,8 @@ public sealed class VnetCounters
     /// <summary>Too many packets waiting for an address lookup.</summary>
     public long DroppedQueueFull { get; internal set; }
     public long Lookups { get; internal set; }
+    /// <summary>Large packets (DF set) refused for a relayed link with an ICMP "fragmentation needed" to their sender.</summary>
+    public long TooBigForPath { get; internal set; }
     /// <summary>Large packets of which a fragment never came (within 2 s).</summary>
     public long DroppedIncomplete { get; internal set; }
 }
@@ -182,6 +184,15 @@ public sealed class VirtualNetwork : IDisposable
             return;
         }
         bool sent;
+        if (packet.Length > MaxWhole && (packet[6] & 0x40) != 0 && _overlay.LinkIsRelayed(owner) == true)
+        {
+            // A relay forwards every piece of a large packet, and losing one loses it all: over a relayed link, tell
+            // the sender's kernel the path takes 1,288 bytes (ICMP "fragmentation needed"), and TCP sends smaller
+            // segments to that address from now on. Packets without DF still go in pieces.
+            Counters.TooBigForPath++;
+            _tun?.Write(FragmentationNeeded(packet, MaxWhole));
+            return;
+        }
         if (packet.Length <= MaxWhole)
         {
             sent = _overlay.SendSecure(owner, RoutedPayloadType.IpPacket, packet);
@@ -436,6 +447,41 @@ public sealed class VirtualNetwork : IDisposable
         System.Security.Cryptography.SHA256.HashData(input, hash);
         uint offset = BinaryPrimitives.ReadUInt32BigEndian(hash) % size;
         return FromUInt(network + 1 + offset);
+    }
+
+    /// <summary>
+    /// An ICMP "destination unreachable, fragmentation needed" (type 3, code 4, RFC 1191) for <paramref name="packet"/>,
+    /// from its destination to its source, with <paramref name="mtu"/> as the next-hop MTU: what a router on a
+    /// narrower path sends, so that the sender's kernel lowers its path MTU for that destination.
+    /// </summary>
+    public static byte[] FragmentationNeeded(ReadOnlySpan<byte> packet, int mtu)
+    {
+        int headerLength = (packet[0] & 0x0F) * 4;
+        int quoted = Math.Min(packet.Length, headerLength + 8);
+        var icmp = new byte[20 + 8 + quoted];
+        icmp[0] = 0x45;
+        BinaryPrimitives.WriteUInt16BigEndian(icmp.AsSpan(2), (ushort)icmp.Length);
+        icmp[8] = 64;
+        icmp[9] = 1; // ICMP
+        packet.Slice(16, 4).CopyTo(icmp.AsSpan(12)); // from the packet's destination
+        packet.Slice(12, 4).CopyTo(icmp.AsSpan(16)); // to its source
+        BinaryPrimitives.WriteUInt16BigEndian(icmp.AsSpan(10), Checksum(icmp.AsSpan(0, 20)));
+        icmp[20] = 3;
+        icmp[21] = 4;
+        BinaryPrimitives.WriteUInt16BigEndian(icmp.AsSpan(26), (ushort)mtu);
+        packet[..quoted].CopyTo(icmp.AsSpan(28));
+        BinaryPrimitives.WriteUInt16BigEndian(icmp.AsSpan(22), Checksum(icmp.AsSpan(20)));
+        return icmp;
+    }
+
+    /// <summary>The Internet checksum (RFC 1071) of <paramref name="data"/>.</summary>
+    public static ushort Checksum(ReadOnlySpan<byte> data)
+    {
+        uint sum = 0;
+        for (int i = 0; i + 1 < data.Length; i += 2) sum += BinaryPrimitives.ReadUInt16BigEndian(data[i..]);
+        if ((data.Length & 1) != 0) sum += (uint)(data[^1] << 8);
+        while (sum >> 16 != 0) sum = (sum & 0xFFFF) + (sum >> 16);
+        return (ushort)~sum;
     }
 
     public static byte[] NameValue(string name) => Encoding.UTF8.GetBytes(name);
