@@ -232,9 +232,18 @@ cmd_site() {
   echo "site $site: $type NAT, WAN $wan, LAN 10.$n.0.0/24"
 }
 
+plug_lan() { # plug_lan ROUTER-NS SITE-NUMBER HOST-INDEX HOST-NS: a cable from the router's LAN bridge, address 10.N.0.(10+K)
+  local router=$1 n=$2 k=$3 ns=$4
+  ip -n "$router" link add "h$k" type veth peer name eth0 netns "$ns"
+  ip -n "$router" link set "h$k" master lan up
+  ip -n "$ns" addr add "10.$n.0.$((10 + k))/24" dev eth0
+  ip -n "$ns" link set eth0 up
+  ip -n "$ns" route add default via "10.$n.0.1"
+}
+
 cmd_host() {
   need_args 3 $# host
-  local prefix=$1 site=$2 name=$3 ns router type n k ip sf o
+  local prefix=$1 site=$2 name=$3 ns type n k ip sf o
   check_prefix "$prefix"; check_name "$site"; check_name "$name"
   need_root; need_lab "$prefix"
   sf="$(state "$prefix")/sites/$site"
@@ -258,14 +267,9 @@ cmd_host() {
     attach_public "$prefix" "$ns" eth0 "$ip"
   else
     [ "$k" -le 200 ] || die "site $site is full"
-    router="$prefix-$site"
     ip="10.$n.0.$((10 + k))"
     new_ns "$ns"
-    ip -n "$router" link add "h$k" type veth peer name eth0 netns "$ns"
-    ip -n "$router" link set "h$k" master lan up
-    ip -n "$ns" addr add "$ip/24" dev eth0
-    ip -n "$ns" link set eth0 up
-    ip -n "$ns" route add default via "10.$n.0.1"
+    plug_lan "$prefix-$site" "$n" "$k" "$ns"
   fi
   echo $((k + 1)) >"$(state "$prefix")/hosts/$site"
   echo "$ip"
@@ -289,11 +293,7 @@ cmd_move() {
   ip="10.$n.0.$((10 + k))"
   # Unplug: deleting the host's end deletes the router's end too. Then plug a new cable into the new router's LAN.
   ip -n "$ns" link del eth0
-  ip -n "$prefix-$newsite" link add "h$k" type veth peer name eth0 netns "$ns"
-  ip -n "$prefix-$newsite" link set "h$k" master lan up
-  ip -n "$ns" addr add "$ip/24" dev eth0
-  ip -n "$ns" link set eth0 up
-  ip -n "$ns" route add default via "10.$n.0.1"
+  plug_lan "$prefix-$newsite" "$n" "$k" "$ns"
   echo $((k + 1)) >"$(state "$prefix")/hosts/$newsite"
   echo "$ip"
 }
