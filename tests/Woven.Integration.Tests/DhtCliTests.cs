@@ -60,5 +60,10 @@ public class DhtCliTests
         Assert.Contains("--ttl", ttl.Stderr);
         var none = await WovenBinary.RunAsync(TimeSpan.FromSeconds(30), "dht", "get", "k", "--state-dir", Path.Combine(cluster.WorkDir, "nobody"));
         Assert.Equal(4, none.ExitCode);
+
+        // The replicas report what they hold in the status document.
+        int held = 0;
+        foreach (var node in cluster.Live) held += (await node.Control.GetStatusAsync(cts.Token)).Dht!.Records;
+        Assert.True(held >= 3, $"only {held} records held across the replicas");
     }
 }

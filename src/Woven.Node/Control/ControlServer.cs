@@ -61,6 +61,7 @@ public sealed class ControlServer : IAsyncDisposable
                 {
                     Domain = (_node.Membership as Woven.Overlay.DomainMembership)?.Domain.Name,
                     Vnet = _node.Vnet is { } v ? overlay.Invoke(() => VnetDocument.From(v, _node.Claim, _node.TunName, _node.TunMtu)) : null,
+                    Dht = _node.Dht is { } d ? overlay.Invoke(() => DhtDocument.From(d)) : null,
                 };
             return Results.Json(status, ControlJson.Options);
         });

@@ -18,7 +18,8 @@ public sealed record StatusDocument(
     CountersDocument Counters,
     TransportDocument Transport,
     string? Domain = null,
-    VnetDocument? Vnet = null)
+    VnetDocument? Vnet = null,
+    DhtDocument? Dht = null)
 {
     public const int CurrentApiVersion = 1;
 
@@ -137,5 +138,15 @@ public sealed record VnetDocument(
         var c = v.Counters;
         return new VnetDocument(v.Range.ToString(), v.Address?.ToString(), claim?.Fqdn, claim?.HoldsName ?? false, tun, mtu,
             c.PacketsOut, c.PacketsIn, c.BytesOut, c.BytesIn, c.DroppedNoRoute, c.DroppedSpoofed, c.DroppedNotForUs, c.DroppedMalformed, c.DroppedQueueFull, c.DroppedIncomplete);
+    }
+}
+
+/// <summary>The node's part of the DHT: records it holds as a replica and what it refused.</summary>
+public sealed record DhtDocument(int Records, long Coordinated, long Rejected, long BadSignatures, long Malformed, long MessagesSent)
+{
+    public static DhtDocument From(Woven.Dht.DhtNode dht)
+    {
+        var c = dht.Counters;
+        return new DhtDocument(dht.StoredCount, c.Coordinated, c.Rejected, c.BadSignatures, c.Malformed, c.MessagesSent);
     }
 }
