@@ -81,6 +81,16 @@ public partial class VirtualNetworkLabTests(ITestOutputHelper output)
         var status = await lab.StatusAsync("sym", cts.Token);
         Assert.True(status.Vnet!.PacketsIn > 100);
         Assert.Equal(0, status.Vnet.DroppedSpoofed);
+
+        // A real member that puts another member's address on its interface and sends from it gets nowhere: its node
+        // refuses and counts the packets, and the destination sees none of them.
+        long before = status.Vnet.PacketsIn;
+        var cone = lab.NamespaceOf("cone");
+        lab.Lab.Exec(cone, "ip", "addr", "add", $"{vnets["prc"].Address}/32", "dev", "woven0");
+        var spoof = lab.Lab.Exec(cone, TimeSpan.FromSeconds(20), "ping", "-c", "3", "-i", "0.2", "-W", "1", "-I", vnets["prc"].Address!, vnets["sym"].Address!);
+        Assert.NotEqual(0, spoof.ExitCode);
+        Assert.True((await lab.StatusAsync("cone", cts.Token)).Vnet!.DroppedSpoofed >= 3, "the member's node did not refuse the spoofed packets");
+        Assert.Equal(before, (await lab.StatusAsync("sym", cts.Token)).Vnet!.PacketsIn);
     }
 
     private static int Received(string pingOutput) =>

@@ -134,7 +134,8 @@ public class VirtualNetworkTests
         lan.Vnets[5].Outgoing(Packet(a, b, 8));
         lan.Overlay.RunFor(TimeSpan.FromSeconds(2));
         Assert.Empty(lan.Tuns[11].Written);
-        Assert.Equal(1, lan.Vnets[5].Counters.DroppedNoRoute);
+        Assert.Equal(1, lan.Vnets[5].Counters.DroppedSpoofed);
+        Assert.Equal(0, lan.Vnets[5].Counters.PacketsOut);
     }
 
     [Fact]

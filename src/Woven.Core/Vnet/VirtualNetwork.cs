@@ -19,7 +19,7 @@ public sealed class VnetCounters
     public long DroppedMalformed { get; internal set; }
     /// <summary>No member holds the destination address (or the lookup failed).</summary>
     public long DroppedNoRoute { get; internal set; }
-    /// <summary>The source address is not the sending member's: spoofed.</summary>
+    /// <summary>The source address is not the sending member's: spoofed (received, or refused before sending).</summary>
     public long DroppedSpoofed { get; internal set; }
     /// <summary>Not addressed to this node's address, or not sent by its source over its own link.</summary>
     public long DroppedNotForUs { get; internal set; }
@@ -157,6 +157,12 @@ public sealed class VirtualNetwork : IDisposable
             return;
         }
         var own = Address;
+        if (own is not null && source != ToUInt(own) && InRange(source))
+        {
+            // Another member's address as the source: this node refuses to send it (its peers would drop it anyway).
+            _overlay.Invoke(() => Counters.DroppedSpoofed++);
+            return;
+        }
         if (own is null || source != ToUInt(own) || !InRange(destination))
         {
             _overlay.Invoke(() => Counters.DroppedNoRoute++);
