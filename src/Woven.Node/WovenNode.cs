@@ -98,12 +98,12 @@ public sealed class WovenNode : IAsyncDisposable
         if (IPAddress.TryParse(target, out var ip))
         {
             var held = await Dht!.GetAsync(VirtualNetwork.AddressKey(ip));
-            var claim = held.Records.Where(r => r.Kind == DhtKind.Claim && r.IsLive(now)).OrderBy(r => r.Created).FirstOrDefault();
+            var claim = held.Holder(now);
             return claim is null ? (null, null, held.Ok ? $"no member holds {ip}" : $"the DHT did not answer ({held.Status})") : (Woven.Addressing.RingAddress.FromPublicKey(claim.Owner), ip.ToString(), null);
         }
         string fqdn = target.Contains('.', StringComparison.Ordinal) ? target : $"{target}.{_zone ?? (Membership as DomainMembership)?.Domain.DnsZone ?? "woven"}";
         var named = await Dht!.GetAsync(VirtualNetwork.NameKey(fqdn));
-        var nameClaim = named.Records.Where(r => r.Kind == DhtKind.Claim && r.IsLive(now)).OrderBy(r => r.Created).FirstOrDefault();
+        var nameClaim = named.Holder(now);
         if (nameClaim is null) return (null, null, named.Ok ? $"no member is named {fqdn}" : $"the DHT did not answer ({named.Status})");
         return (Woven.Addressing.RingAddress.FromPublicKey(nameClaim.Owner), System.Text.Encoding.ASCII.GetString(nameClaim.Value), null);
     }

@@ -373,7 +373,7 @@ public sealed class VirtualNetwork : IDisposable
     {
         if (!_pending.Remove(address, out var pending)) return;
         ulong now = (ulong)_time.GetUtcNow().ToUnixTimeMilliseconds();
-        var claim = result.Ok ? result.Records.Where(r => r.Kind == DhtKind.Claim && r.IsLive(now)).OrderBy(r => r.Created).FirstOrDefault() : null;
+        var claim = result.Ok ? result.Holder(now) : null;
         if (claim is null)
         {
             Counters.DroppedNoRoute += pending.Outbound.Count + pending.Inbound.Count;
