@@ -56,9 +56,7 @@ public sealed class WovenNode : IAsyncDisposable
         var udp = (UdpDatagramSocket)new UdpNetwork().Bind(_options.Listen);
         var dual = new DualTransportSocket(udp, listenTcp: true);
         _socket = dual;
-        var advertised = AdvertisedEndpoints(_socket.LocalEndPoint).ToList();
-        // TCP candidates after the UDP ones: peers in sites that block UDP reach this node through them.
-        if (dual.ListeningTcp) advertised.AddRange(advertised.Take(2).Select(e => (IPEndPoint)TcpEndPoint.From(e)).ToList());
+        var advertised = Advertised(null);
         _advertised = string.Join(", ", advertised);
         _options.Overlay.TcpFallback = true;
         Membership = LoadMembership();
@@ -203,8 +201,7 @@ public sealed class WovenNode : IAsyncDisposable
     {
         try
         {
-            var endpoints = AdvertisedEndpoints(_socket!.LocalEndPoint, Vnet?.Range).ToList();
-            if (_socket is DualTransportSocket { ListeningTcp: true }) endpoints.AddRange(endpoints.Take(2).Select(ep => (IPEndPoint)TcpEndPoint.From(ep)).ToList());
+            var endpoints = Advertised(Vnet?.Range);
             // No address but loopback: the host is between networks (unplugged); wait for the next one.
             if (endpoints.All(ep => IPAddress.IsLoopback(ep.Address))) return;
             string text = string.Join(", ", endpoints);
@@ -220,6 +217,14 @@ public sealed class WovenNode : IAsyncDisposable
         {
             _log.LogWarning("after an address change: {Message}", ex.Message);
         }
+    }
+
+    /// <summary>The interfaces' endpoints, then (when the node listens on TCP) the TCP twins of the first two: peers in sites that block UDP reach this node through them.</summary>
+    private List<IPEndPoint> Advertised(IPNetwork? excluded)
+    {
+        var endpoints = AdvertisedEndpoints(_socket!.LocalEndPoint, excluded).ToList();
+        if (_socket is DualTransportSocket { ListeningTcp: true }) endpoints.AddRange(endpoints.Take(2).Select(e => (IPEndPoint)TcpEndPoint.From(e)).ToList());
+        return endpoints;
     }
 
     /// <summary>

@@ -71,7 +71,7 @@ public sealed partial class OverlayNode
     {
         lock (_gate)
         {
-            long suspectAfter = _time.GetTimestamp() - (_pingInterval + _pingRetry);
+            long suspectAfter = SuspectBefore();
             var candidates = new List<(RingAddress Distance, RingAddress Address)>(_table.Count + 1) { (RingAddress.Distance(Address, key), Address) };
             foreach (var c in _table.Values)
             {
