@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Net.Http;
-using System.Net.Sockets;
 using System.Text.Json;
 using Woven.Node.Control;
 using Woven.Platform.State;
@@ -23,7 +22,7 @@ internal static class IpCommand
             {
                 status = await client.GetStatusAsync(ct);
             }
-            catch (HttpRequestException e) when (e.InnerException is SocketException || e.HttpRequestError == HttpRequestError.ConnectionError)
+            catch (HttpRequestException e) when (StatusCommand.NoNode(e))
             {
                 Console.Error.WriteLine(StatusCommand.NotRunning(state));
                 return 4;
