@@ -57,6 +57,12 @@ public sealed partial class OverlayNode
         lock (_gate) action();
     }
 
+    /// <summary>Runs <paramref name="action"/> on <paramref name="state"/> under the node's lock (no closure: for per-packet paths).</summary>
+    public void Invoke<TState>(Action<TState> action, TState state)
+    {
+        lock (_gate) action(state);
+    }
+
     /// <summary>Runs <paramref name="function"/> under the node's lock.</summary>
     public T Invoke<T>(Func<T> function)
     {

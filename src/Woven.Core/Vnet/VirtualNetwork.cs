@@ -72,6 +72,8 @@ public sealed class VirtualNetwork : IDisposable
     private readonly Dictionary<(RingAddress Source, uint Id), Reassembly> _reassembly = [];
     private readonly Dictionary<RingAddress, int> _reassemblyPerSource = [];
     private uint _nextFragmentId;
+    private readonly uint _rangeBase, _rangeMask;
+    private uint _own; // this node's address once it holds one (0 before)
 
     private sealed class Reassembly(int count, long started)
     {
@@ -97,6 +99,8 @@ public sealed class VirtualNetwork : IDisposable
         _dht = dht;
         _time = time;
         Range = range;
+        _rangeMask = range.PrefixLength == 0 ? 0 : uint.MaxValue << (32 - range.PrefixLength);
+        _rangeBase = ToUInt(range.BaseAddress) & _rangeMask;
         overlay.ExcludeEndpoints(range);
         overlay.AttachService(RoutedPayloadType.IpPacket, OnPacket, OnTick);
         overlay.AttachService(RoutedPayloadType.IpFragment, OnFragment);
@@ -122,6 +126,7 @@ public sealed class VirtualNetwork : IDisposable
     {
         if (!Range.Contains(address)) throw new ArgumentException($"address {address} is outside the network {Range}", nameof(address));
         Address = address;
+        _own = ToUInt(address);
         _tun = tun;
         if (!readLoop) return;
         _reader = new Thread(ReadLoop) { IsBackground = true, Name = $"tun {tun.Name}" };
@@ -144,45 +149,53 @@ public sealed class VirtualNetwork : IDisposable
                 continue;
             }
             if (n <= 0) return;
-            Outgoing(buffer.AsSpan(0, n));
+            Outgoing(buffer, n);
         }
     }
 
     /// <summary>A packet the host sent into the TUN device.</summary>
-    public void Outgoing(ReadOnlySpan<byte> packet)
+    public void Outgoing(ReadOnlySpan<byte> packet) => Outgoing(packet.ToArray(), packet.Length);
+
+    /// <summary>
+    /// The reader's path: checked where it lies in the reader's buffer, then handed on under the overlay's lock
+    /// without a copy or a closure; only a packet that must wait for an address lookup is copied.
+    /// </summary>
+    private void Outgoing(byte[] buffer, int length)
     {
+        var packet = buffer.AsSpan(0, length);
         if (!TryAddresses(packet, out uint source, out uint destination))
         {
-            _overlay.Invoke(() => Counters.DroppedMalformed++);
+            _overlay.Invoke(static v => v.Counters.DroppedMalformed++, this);
             return;
         }
-        var own = Address;
-        if (own is not null && source != ToUInt(own) && InRange(source))
+        uint own = _own;
+        if (own != 0 && source != own && InRange(source))
         {
             // Another member's address as the source: this node refuses to send it (its peers would drop it anyway).
-            _overlay.Invoke(() => Counters.DroppedSpoofed++);
+            _overlay.Invoke(static v => v.Counters.DroppedSpoofed++, this);
             return;
         }
-        if (own is null || source != ToUInt(own) || !InRange(destination))
+        if (own == 0 || source != own || !InRange(destination))
         {
-            _overlay.Invoke(() => Counters.DroppedNoRoute++);
+            _overlay.Invoke(static v => v.Counters.DroppedNoRoute++, this);
             return;
         }
-        var copy = packet.ToArray();
-        _overlay.Invoke(() =>
-        {
-            if (TryOwner(destination, out var owner))
-            {
-                Send(owner, copy);
-                return;
-            }
-            var pending = PendingFor_(destination);
-            if (pending.Outbound.Count >= PendingPerAddress) Counters.DroppedQueueFull++;
-            else pending.Outbound.Add(copy);
-        });
+        _overlay.Invoke(static s => s.Self.OutgoingLocked(s.Buffer.AsSpan(0, s.Length), s.Destination), (Self: this, Buffer: buffer, Length: length, Destination: destination));
     }
 
-    private void Send(RingAddress owner, byte[] packet)
+    private void OutgoingLocked(ReadOnlySpan<byte> packet, uint destination)
+    {
+        if (TryOwner(destination, out var owner))
+        {
+            Send(owner, packet);
+            return;
+        }
+        var pending = PendingFor_(destination);
+        if (pending.Outbound.Count >= PendingPerAddress) Counters.DroppedQueueFull++;
+        else pending.Outbound.Add(packet.ToArray());
+    }
+
+    private void Send(RingAddress owner, ReadOnlySpan<byte> packet)
     {
         if (owner == _overlay.Address)
         {
@@ -217,7 +230,7 @@ public sealed class VirtualNetwork : IDisposable
                 BinaryPrimitives.WriteUInt32BigEndian(fragment, id);
                 fragment[4] = (byte)i;
                 fragment[5] = (byte)count;
-                packet.AsSpan(offset, length).CopyTo(fragment.AsSpan(FragmentHeader));
+                packet.Slice(offset, length).CopyTo(fragment.AsSpan(FragmentHeader));
                 sent = _overlay.SendSecure(owner, RoutedPayloadType.IpFragment, fragment.AsSpan(0, FragmentHeader + length));
             }
         }
@@ -314,7 +327,7 @@ public sealed class VirtualNetwork : IDisposable
             Counters.DroppedMalformed++;
             return;
         }
-        if (destination != ToUInt(Address!))
+        if (destination != _own)
         {
             Counters.DroppedNotForUs++;
             return;
@@ -348,7 +361,7 @@ public sealed class VirtualNetwork : IDisposable
             owner = cached.Owner;
             return true;
         }
-        if (Address is { } own && address == ToUInt(own))
+        if (_own != 0 && address == _own)
         {
             owner = _overlay.Address;
             return true;
@@ -413,7 +426,7 @@ public sealed class VirtualNetwork : IDisposable
     /// <summary>Forgets a cached holder (its packets bounced, or its claim changed).</summary>
     public void Forget(IPAddress address) => _overlay.Invoke(() => _owners.Remove(ToUInt(address)));
 
-    private bool InRange(uint address) => Range.Contains(FromUInt(address));
+    private bool InRange(uint address) => (address & _rangeMask) == _rangeBase;
 
     /// <summary>The source and destination of an IPv4 packet whose header holds together.</summary>
     public static bool TryAddresses(ReadOnlySpan<byte> packet, out uint source, out uint destination)
