@@ -15,14 +15,10 @@ public class DhtTests(ITestOutputHelper output)
     {
         public DhtRing(int count, int seed)
         {
-            Overlay = new SmallOverlay(count, seed);
+            // Each node signs with its own key, as a real node does.
+            Overlay = new SmallOverlay(count, seed, withPrivateKeys: true);
             var random = new Random(seed + 1);
-            foreach (var node in Overlay.Nodes)
-            {
-                var key = new byte[32];
-                random.NextBytes(key);
-                Dhts.Add(new DhtNode(node, NodeIdentity.FromPrivateKey(key), Overlay.Loop, new Random(random.Next())));
-            }
+            for (int i = 0; i < count; i++) Dhts.Add(new DhtNode(Overlay.Nodes[i], Overlay.Keys[i], Overlay.Loop, new Random(random.Next())));
             Overlay.StartAll(TimeSpan.FromMilliseconds(100));
             Overlay.RunFor(TimeSpan.FromSeconds(40));
             Assert.Empty(SmallOverlay.RingErrors(Overlay.Nodes));
