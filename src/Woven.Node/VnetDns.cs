@@ -89,7 +89,7 @@ public sealed class VnetDns : IDisposable
         if (q.Name == _zone || q.Name.EndsWith("." + _zone, StringComparison.Ordinal))
         {
             var result = await _dht.GetAsync(VirtualNetwork.NameKey(q.Name));
-            var claim = result.Holder(now);
+            var claim = result.Records.Where(r => r.Kind == DhtKind.Claim && r.IsLive(now)).OrderBy(r => r.Created).FirstOrDefault();
             IPAddress? address = claim is not null && IPAddress.TryParse(Encoding.ASCII.GetString(claim.Value), out var a) ? a : null;
             if (!result.Ok && address is null) return DnsAnswerer.Response(query, q, 2); // SERVFAIL: the DHT did not answer
             if (address is null) return DnsAnswerer.Response(query, q, DnsAnswerer.NxDomain);
@@ -100,7 +100,7 @@ public sealed class VnetDns : IDisposable
         if (DnsAnswerer.ReverseAddress(q.Name) is { } reverse && _vnet.Range.Contains(reverse))
         {
             var result = await _dht.GetAsync(VirtualNetwork.AddressKey(reverse));
-            var claim = result.Holder(now);
+            var claim = result.Records.Where(r => r.Kind == DhtKind.Claim && r.IsLive(now)).OrderBy(r => r.Created).FirstOrDefault();
             if (claim is null) return DnsAnswerer.Response(query, q, result.Ok ? DnsAnswerer.NxDomain : (byte)2);
             if (q.Type is not (DnsAnswerer.TypePtr or DnsAnswerer.TypeAny)) return DnsAnswerer.Response(query, q, DnsAnswerer.NoError);
             return DnsAnswerer.Response(query, q, DnsAnswerer.NoError, pointer: $"{Encoding.UTF8.GetString(claim.Value)}.{_zone}");

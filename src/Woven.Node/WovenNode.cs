@@ -56,7 +56,9 @@ public sealed class WovenNode : IAsyncDisposable
         var udp = (UdpDatagramSocket)new UdpNetwork().Bind(_options.Listen);
         var dual = new DualTransportSocket(udp, listenTcp: true);
         _socket = dual;
-        var advertised = Advertised(null);
+        var advertised = AdvertisedEndpoints(_socket.LocalEndPoint).ToList();
+        // TCP candidates after the UDP ones: peers in sites that block UDP reach this node through them.
+        if (dual.ListeningTcp) advertised.AddRange(advertised.Take(2).Select(e => (IPEndPoint)TcpEndPoint.From(e)).ToList());
         _advertised = string.Join(", ", advertised);
         _options.Overlay.TcpFallback = true;
         Membership = LoadMembership();
@@ -96,12 +98,12 @@ public sealed class WovenNode : IAsyncDisposable
         if (IPAddress.TryParse(target, out var ip))
         {
             var held = await Dht!.GetAsync(VirtualNetwork.AddressKey(ip));
-            var claim = held.Holder(now);
+            var claim = held.Records.Where(r => r.Kind == DhtKind.Claim && r.IsLive(now)).OrderBy(r => r.Created).FirstOrDefault();
             return claim is null ? (null, null, held.Ok ? $"no member holds {ip}" : $"the DHT did not answer ({held.Status})") : (Woven.Addressing.RingAddress.FromPublicKey(claim.Owner), ip.ToString(), null);
         }
         string fqdn = target.Contains('.', StringComparison.Ordinal) ? target : $"{target}.{_zone ?? (Membership as DomainMembership)?.Domain.DnsZone ?? "woven"}";
         var named = await Dht!.GetAsync(VirtualNetwork.NameKey(fqdn));
-        var nameClaim = named.Holder(now);
+        var nameClaim = named.Records.Where(r => r.Kind == DhtKind.Claim && r.IsLive(now)).OrderBy(r => r.Created).FirstOrDefault();
         if (nameClaim is null) return (null, null, named.Ok ? $"no member is named {fqdn}" : $"the DHT did not answer ({named.Status})");
         return (Woven.Addressing.RingAddress.FromPublicKey(nameClaim.Owner), System.Text.Encoding.ASCII.GetString(nameClaim.Value), null);
     }
@@ -201,7 +203,8 @@ public sealed class WovenNode : IAsyncDisposable
     {
         try
         {
-            var endpoints = Advertised(Vnet?.Range);
+            var endpoints = AdvertisedEndpoints(_socket!.LocalEndPoint, Vnet?.Range).ToList();
+            if (_socket is DualTransportSocket { ListeningTcp: true }) endpoints.AddRange(endpoints.Take(2).Select(ep => (IPEndPoint)TcpEndPoint.From(ep)).ToList());
             // No address but loopback: the host is between networks (unplugged); wait for the next one.
             if (endpoints.All(ep => IPAddress.IsLoopback(ep.Address))) return;
             string text = string.Join(", ", endpoints);
@@ -217,14 +220,6 @@ public sealed class WovenNode : IAsyncDisposable
         {
             _log.LogWarning("after an address change: {Message}", ex.Message);
         }
-    }
-
-    /// <summary>The interfaces' endpoints, then (when the node listens on TCP) the TCP twins of the first two: peers in sites that block UDP reach this node through them.</summary>
-    private List<IPEndPoint> Advertised(IPNetwork? excluded)
-    {
-        var endpoints = AdvertisedEndpoints(_socket!.LocalEndPoint, excluded).ToList();
-        if (_socket is DualTransportSocket { ListeningTcp: true }) endpoints.AddRange(endpoints.Take(2).Select(e => (IPEndPoint)TcpEndPoint.From(e)).ToList());
-        return endpoints;
     }
 
     /// <summary>

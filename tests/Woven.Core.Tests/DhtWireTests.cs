@@ -100,19 +100,6 @@ public class DhtWireTests
     }
 
     [Fact]
-    public void The_holder_of_a_key_is_the_winning_live_claim()
-    {
-        var key = DhtRecord.KeyOf("vip4/10.0.0.1");
-        var late = DhtRecord.Create(Alice, key, DhtKind.Claim, [], Now + 5, Now + 5, Now + 1000);
-        var early = DhtRecord.Create(Bob, key, DhtKind.Claim, [], Now + 1, Now + 1, Now + 1000);
-        var expired = DhtRecord.Create(Bob, key, DhtKind.Claim, [], Now - 10, Now - 10, Now - 1, tag: 0);
-        var value = DhtRecord.Create(Alice, key, DhtKind.Value, "v"u8, Now, Now, Now + 1000);
-        Assert.Same(early, new DhtResult(DhtStatus.Ok, [value, late, expired, early]).Holder(Now));
-        Assert.Same(late, new DhtResult(DhtStatus.Ok, [late, value]).Holder(Now));
-        Assert.Null(new DhtResult(DhtStatus.Ok, [value, expired]).Holder(Now));
-    }
-
-    [Fact]
     public void Every_message_round_trips()
     {
         var r = Sample();

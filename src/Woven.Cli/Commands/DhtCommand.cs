@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net.Http;
+using System.Net.Sockets;
 using System.Text.Json;
 using Woven.Node.Control;
 using Woven.Platform.State;
@@ -83,7 +84,7 @@ internal static class DhtCommand
         {
             answer = await call(client);
         }
-        catch (HttpRequestException e) when (StatusCommand.NoNode(e))
+        catch (HttpRequestException e) when (e.InnerException is SocketException || e.HttpRequestError == HttpRequestError.ConnectionError)
         {
             Console.Error.WriteLine(StatusCommand.NotRunning(state));
             return 4;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net.Http;
+using System.Net.Sockets;
 using System.Text.Json;
 using Woven.Node.Control;
 using Woven.Platform.State;
@@ -22,7 +23,7 @@ internal static class IpCommand
             {
                 status = await client.GetStatusAsync(ct);
             }
-            catch (HttpRequestException e) when (StatusCommand.NoNode(e))
+            catch (HttpRequestException e) when (e.InnerException is SocketException || e.HttpRequestError == HttpRequestError.ConnectionError)
             {
                 Console.Error.WriteLine(StatusCommand.NotRunning(state));
                 return 4;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net.Http;
+using System.Net.Sockets;
 using System.Text.Json;
 using Woven.Node.Control;
 using Woven.Platform.State;
@@ -30,7 +31,7 @@ internal static class PingCommand
             {
                 answer = await client.PingAsync(new PingRequest(parse.GetValue(target), n), ct);
             }
-            catch (HttpRequestException e) when (StatusCommand.NoNode(e))
+            catch (HttpRequestException e) when (e.InnerException is SocketException || e.HttpRequestError == HttpRequestError.ConnectionError)
             {
                 Console.Error.WriteLine(StatusCommand.NotRunning(state));
                 return 4;

@@ -29,7 +29,7 @@ internal static class StatusCommand
                 }
                 return 0;
             }
-            catch (HttpRequestException e) when (NoNode(e))
+            catch (HttpRequestException e) when (e.InnerException is SocketException || e.HttpRequestError == HttpRequestError.ConnectionError)
             {
                 Console.Error.WriteLine(NotRunning(state));
                 return 1;
@@ -37,9 +37,6 @@ internal static class StatusCommand
         });
         return command;
     }
-
-    /// <summary>The control socket is missing or nobody listens on it: no node runs with that state directory.</summary>
-    public static bool NoNode(HttpRequestException e) => e.InnerException is SocketException || e.HttpRequestError == HttpRequestError.ConnectionError;
 
     public static string NotRunning(StateDirectory state) =>
         File.Exists(state.ControlSocket)

@@ -60,11 +60,11 @@ public sealed class DhtMessage
     public bool Truncated { get; init; }
     public IReadOnlyList<DhtRecord> Records { get; init; } = [];
 
-    /// <summary>A Reply or Answer with as many records as fit; <paramref name="truncated"/> says more existed before these.</summary>
-    public static DhtMessage Reply(DhtOp op, ulong id, DhtStatus status, IEnumerable<DhtRecord> records, bool truncated = false)
+    public static DhtMessage Reply(DhtOp op, ulong id, DhtStatus status, IEnumerable<DhtRecord> records)
     {
         var list = new List<DhtRecord>();
         int bytes = 0;
+        bool truncated = false;
         foreach (var r in records)
         {
             if (bytes + r.EncodedSize > MaxRecordsBytes || list.Count == 255)

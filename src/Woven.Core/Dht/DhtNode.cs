@@ -38,17 +38,6 @@ public sealed class DhtOptions
 public sealed record DhtResult(DhtStatus Status, IReadOnlyList<DhtRecord> Records, bool Truncated = false)
 {
     public bool Ok => Status == DhtStatus.Ok;
-
-    /// <summary>The live claim that holds the key at <paramref name="nowMs"/>: of several (after a partition), the one that wins by <see cref="DhtRecord.WinsOver"/>.</summary>
-    public DhtRecord? Holder(ulong nowMs)
-    {
-        DhtRecord? holder = null;
-        foreach (var r in Records)
-        {
-            if (r.Kind == DhtKind.Claim && r.IsLive(nowMs) && (holder is null || r.WinsOver(holder))) holder = r;
-        }
-        return holder;
-    }
 }
 
 /// <summary>Counters of one DHT node.</summary>
@@ -424,7 +413,9 @@ public sealed class DhtNode
     private void Reply(ulong id, CoordinatorOp op, DhtStatus status, IEnumerable<DhtRecord> records, bool truncated = false)
     {
         _coordinatorOps.Remove(id);
-        Send(op.Client, DhtMessage.Reply(DhtOp.Reply, op.ClientRequest, status, records, truncated));
+        var reply = DhtMessage.Reply(DhtOp.Reply, op.ClientRequest, status, records);
+        if (truncated && !reply.Truncated) reply = new DhtMessage { Op = reply.Op, RequestId = reply.RequestId, Status = reply.Status, Records = reply.Records, Truncated = true };
+        Send(op.Client, reply);
     }
 
     // ---------------------------------------------------------------- replica
@@ -477,7 +468,7 @@ public sealed class DhtNode
         }
         if (!record.Removed)
         {
-            var rivals = entries.Where(e => !e.Record.SameOwner(record) && e.Record.IsLive(now) && Conflicts(e, record, mode)).ToList();
+            var rivals = entries.Where(e => !e.Record.SameOwner(record) && e.Record.IsLive(now) && Conflicts(e, record, mode, now)).ToList();
             if (rivals.Count > 0)
             {
                 if (mode != DhtOp.Sync || rivals.Any(e => e.Prepared || !record.WinsOver(e.Record)))
@@ -504,7 +495,7 @@ public sealed class DhtNode
     }
 
     /// <summary>Whether an entry of another owner keeps <paramref name="incoming"/> out.</summary>
-    private static bool Conflicts(Entry existing, DhtRecord incoming, DhtOp mode)
+    private static bool Conflicts(Entry existing, DhtRecord incoming, DhtOp mode, ulong now)
     {
         if (existing.Record.Kind == DhtKind.Claim) return true; // a held (or prepared) claim keeps every other writer out
         // Values by others keep a new claim out; a claim that already holds the key is not undone by them.

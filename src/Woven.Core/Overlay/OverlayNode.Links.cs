@@ -178,15 +178,6 @@ public sealed partial class OverlayNode
         return usable[attempt % usable.Count];
     }
 
-    /// <summary>The host's own endpoints replace every candidate (server-reflexive ones are learned again from peers).</summary>
-    private void SetHostEndpoints(IEnumerable<IPEndPoint> hostEndpoints)
-    {
-        _endpoints.Clear();
-        _endpoints.AddRange(hostEndpoints.Take(EndpointList.MaxCount / 2));
-        if (_endpoints.Count == 0) _endpoints.Add(_socket.LocalEndPoint);
-        _hostEndpoints = _endpoints.Count;
-    }
-
     /// <summary>
     /// Our candidates: host endpoints, server-reflexive ones peers reported, and with the TCP fallback the TCP twin of
     /// each reflexive one (a full-cone NAT or a forwarded port may let TCP in there too).

@@ -159,7 +159,10 @@ public sealed partial class OverlayNode
         lock (_gate)
         {
             if (_stopped) return;
-            SetHostEndpoints(hostEndpoints);
+            _endpoints.Clear();
+            _endpoints.AddRange(hostEndpoints.Take(EndpointList.MaxCount / 2));
+            if (_endpoints.Count == 0) _endpoints.Add(_socket.LocalEndPoint);
+            _hostEndpoints = _endpoints.Count;
             long now = _time.GetTimestamp();
             _counters.NetworkChanges++;
             foreach (var c in _table.Values.ToList())

@@ -98,9 +98,6 @@ public sealed partial class OverlayNode
     /// node is the closest it knows (a local minimum). Strict progress makes loops impossible; the hop limit
     /// guards against a ring that is still forming.
     /// </summary>
-    /// <summary>A link not heard from since this timestamp has missed a ping: suspect, and left out of routing.</summary>
-    private long SuspectBefore() => _time.GetTimestamp() - (_pingInterval + _pingRetry);
-
     private Connection? NextHop(in Routed header, bool origin)
     {
         var dst = header.Destination;
@@ -113,7 +110,7 @@ public sealed partial class OverlayNode
         var best = selfEligible ? RingAddress.Distance(Address, dst) : RingAddress.Half;
         Connection? bestConnection = null;
         // A link that missed a ping is suspect: greedy routing goes around it until it answers or is declared dead.
-        long suspectAfter = SuspectBefore();
+        long suspectAfter = _time.GetTimestamp() - (_pingInterval + _pingRetry);
         foreach (var c in _table.Values)
         {
             if (!c.IsRoutable || (excludeOrigin && c.Address == header.Source) || c.LastHeard < suspectAfter) continue;

@@ -57,12 +57,6 @@ public sealed partial class OverlayNode
         lock (_gate) action();
     }
 
-    /// <summary>Runs <paramref name="action"/> on <paramref name="state"/> under the node's lock (no closure: for per-packet paths).</summary>
-    public void Invoke<TState>(Action<TState> action, TState state)
-    {
-        lock (_gate) action(state);
-    }
-
     /// <summary>Runs <paramref name="function"/> under the node's lock.</summary>
     public T Invoke<T>(Func<T> function)
     {
@@ -77,7 +71,7 @@ public sealed partial class OverlayNode
     {
         lock (_gate)
         {
-            long suspectAfter = SuspectBefore();
+            long suspectAfter = _time.GetTimestamp() - (_pingInterval + _pingRetry);
             var candidates = new List<(RingAddress Distance, RingAddress Address)>(_table.Count + 1) { (RingAddress.Distance(Address, key), Address) };
             foreach (var c in _table.Values)
             {

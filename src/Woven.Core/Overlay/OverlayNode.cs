@@ -67,7 +67,9 @@ public sealed partial class OverlayNode : IDisposable
         _time = time;
         _random = random;
         _frequency = time.TimestampFrequency;
-        SetHostEndpoints(advertisedEndpoints ?? []);
+        if (advertisedEndpoints is not null) _endpoints.AddRange(advertisedEndpoints.Take(EndpointList.MaxCount / 2));
+        if (_endpoints.Count == 0) _endpoints.Add(socket.LocalEndPoint);
+        _hostEndpoints = _endpoints.Count;
         InitTiming();
     }
 

@@ -72,8 +72,6 @@ public sealed class VirtualNetwork : IDisposable
     private readonly Dictionary<(RingAddress Source, uint Id), Reassembly> _reassembly = [];
     private readonly Dictionary<RingAddress, int> _reassemblyPerSource = [];
     private uint _nextFragmentId;
-    private readonly uint _rangeBase, _rangeMask;
-    private uint _own; // this node's address once it holds one (0 before)
 
     private sealed class Reassembly(int count, long started)
     {
@@ -99,8 +97,6 @@ public sealed class VirtualNetwork : IDisposable
         _dht = dht;
         _time = time;
         Range = range;
-        _rangeMask = range.PrefixLength == 0 ? 0 : uint.MaxValue << (32 - range.PrefixLength);
-        _rangeBase = ToUInt(range.BaseAddress) & _rangeMask;
         overlay.ExcludeEndpoints(range);
         overlay.AttachService(RoutedPayloadType.IpPacket, OnPacket, OnTick);
         overlay.AttachService(RoutedPayloadType.IpFragment, OnFragment);
@@ -126,7 +122,6 @@ public sealed class VirtualNetwork : IDisposable
     {
         if (!Range.Contains(address)) throw new ArgumentException($"address {address} is outside the network {Range}", nameof(address));
         Address = address;
-        _own = ToUInt(address);
         _tun = tun;
         if (!readLoop) return;
         _reader = new Thread(ReadLoop) { IsBackground = true, Name = $"tun {tun.Name}" };
@@ -149,53 +144,45 @@ public sealed class VirtualNetwork : IDisposable
                 continue;
             }
             if (n <= 0) return;
-            Outgoing(buffer, n);
+            Outgoing(buffer.AsSpan(0, n));
         }
     }
 
     /// <summary>A packet the host sent into the TUN device.</summary>
-    public void Outgoing(ReadOnlySpan<byte> packet) => Outgoing(packet.ToArray(), packet.Length);
-
-    /// <summary>
-    /// The reader's path: checked where it lies in the reader's buffer, then handed on under the overlay's lock
-    /// without a copy or a closure; only a packet that must wait for an address lookup is copied.
-    /// </summary>
-    private void Outgoing(byte[] buffer, int length)
+    public void Outgoing(ReadOnlySpan<byte> packet)
     {
-        var packet = buffer.AsSpan(0, length);
         if (!TryAddresses(packet, out uint source, out uint destination))
         {
-            _overlay.Invoke(static v => v.Counters.DroppedMalformed++, this);
+            _overlay.Invoke(() => Counters.DroppedMalformed++);
             return;
         }
-        uint own = _own;
-        if (own != 0 && source != own && InRange(source))
+        var own = Address;
+        if (own is not null && source != ToUInt(own) && InRange(source))
         {
             // Another member's address as the source: this node refuses to send it (its peers would drop it anyway).
-            _overlay.Invoke(static v => v.Counters.DroppedSpoofed++, this);
+            _overlay.Invoke(() => Counters.DroppedSpoofed++);
             return;
         }
-        if (own == 0 || source != own || !InRange(destination))
+        if (own is null || source != ToUInt(own) || !InRange(destination))
         {
-            _overlay.Invoke(static v => v.Counters.DroppedNoRoute++, this);
+            _overlay.Invoke(() => Counters.DroppedNoRoute++);
             return;
         }
-        _overlay.Invoke(static s => s.Self.OutgoingLocked(s.Buffer.AsSpan(0, s.Length), s.Destination), (Self: this, Buffer: buffer, Length: length, Destination: destination));
+        var copy = packet.ToArray();
+        _overlay.Invoke(() =>
+        {
+            if (TryOwner(destination, out var owner))
+            {
+                Send(owner, copy);
+                return;
+            }
+            var pending = PendingFor_(destination);
+            if (pending.Outbound.Count >= PendingPerAddress) Counters.DroppedQueueFull++;
+            else pending.Outbound.Add(copy);
+        });
     }
 
-    private void OutgoingLocked(ReadOnlySpan<byte> packet, uint destination)
-    {
-        if (TryOwner(destination, out var owner))
-        {
-            Send(owner, packet);
-            return;
-        }
-        var pending = PendingFor_(destination);
-        if (pending.Outbound.Count >= PendingPerAddress) Counters.DroppedQueueFull++;
-        else pending.Outbound.Add(packet.ToArray());
-    }
-
-    private void Send(RingAddress owner, ReadOnlySpan<byte> packet)
+    private void Send(RingAddress owner, byte[] packet)
     {
         if (owner == _overlay.Address)
         {
@@ -230,7 +217,7 @@ public sealed class VirtualNetwork : IDisposable
                 BinaryPrimitives.WriteUInt32BigEndian(fragment, id);
                 fragment[4] = (byte)i;
                 fragment[5] = (byte)count;
-                packet.Slice(offset, length).CopyTo(fragment.AsSpan(FragmentHeader));
+                packet.AsSpan(offset, length).CopyTo(fragment.AsSpan(FragmentHeader));
                 sent = _overlay.SendSecure(owner, RoutedPayloadType.IpFragment, fragment.AsSpan(0, FragmentHeader + length));
             }
         }
@@ -327,7 +314,7 @@ public sealed class VirtualNetwork : IDisposable
             Counters.DroppedMalformed++;
             return;
         }
-        if (destination != _own)
+        if (destination != ToUInt(Address!))
         {
             Counters.DroppedNotForUs++;
             return;
@@ -361,7 +348,7 @@ public sealed class VirtualNetwork : IDisposable
             owner = cached.Owner;
             return true;
         }
-        if (_own != 0 && address == _own)
+        if (Address is { } own && address == ToUInt(own))
         {
             owner = _overlay.Address;
             return true;
@@ -386,7 +373,7 @@ public sealed class VirtualNetwork : IDisposable
     {
         if (!_pending.Remove(address, out var pending)) return;
         ulong now = (ulong)_time.GetUtcNow().ToUnixTimeMilliseconds();
-        var claim = result.Ok ? result.Holder(now) : null;
+        var claim = result.Ok ? result.Records.Where(r => r.Kind == DhtKind.Claim && r.IsLive(now)).OrderBy(r => r.Created).FirstOrDefault() : null;
         if (claim is null)
         {
             Counters.DroppedNoRoute += pending.Outbound.Count + pending.Inbound.Count;
@@ -426,7 +413,7 @@ public sealed class VirtualNetwork : IDisposable
     /// <summary>Forgets a cached holder (its packets bounced, or its claim changed).</summary>
     public void Forget(IPAddress address) => _overlay.Invoke(() => _owners.Remove(ToUInt(address)));
 
-    private bool InRange(uint address) => (address & _rangeMask) == _rangeBase;
+    private bool InRange(uint address) => Range.Contains(FromUInt(address));
 
     /// <summary>The source and destination of an IPv4 packet whose header holds together.</summary>
     public static bool TryAddresses(ReadOnlySpan<byte> packet, out uint source, out uint destination)

@@ -67,18 +67,10 @@ public sealed class ControlClient : IDisposable
     }
 
     /// <summary>POST /v1/dht/OP (put, create, remove): the HTTP status and the raw JSON answer.</summary>
-    public Task<(int Status, string Json)> DhtWriteAsync(string op, DhtWriteRequest request, CancellationToken cancellationToken) =>
-        PostAsync($"v1/dht/{op}", request, cancellationToken);
-
-    /// <summary>POST /v1/ping: the HTTP status and the raw JSON answer.</summary>
-    public Task<(int Status, string Json)> PingAsync(PingRequest request, CancellationToken cancellationToken) =>
-        PostAsync("v1/ping", request, cancellationToken);
-
-    /// <summary>A POST that may take a node several round trips (DHT attempts, echoes): 60 s, not the usual 10.</summary>
-    private async Task<(int Status, string Json)> PostAsync<T>(string path, T body, CancellationToken cancellationToken)
+    public async Task<(int Status, string Json)> DhtWriteAsync(string op, DhtWriteRequest request, CancellationToken cancellationToken)
     {
         using var timeout = DhtTimeout(cancellationToken);
-        using var response = await _http.PostAsJsonAsync(new Uri(path, UriKind.Relative), body, ControlJson.Options, timeout.Token);
+        using var response = await _http.PostAsJsonAsync(new Uri($"v1/dht/{op}", UriKind.Relative), request, ControlJson.Options, timeout.Token);
         return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken));
     }
 
@@ -87,6 +79,14 @@ public sealed class ControlClient : IDisposable
         var cts = CancellationTokenSource.CreateLinkedTokenSource(outer);
         cts.CancelAfter(TimeSpan.FromSeconds(10));
         return cts;
+    }
+
+    /// <summary>POST /v1/ping: the HTTP status and the raw JSON answer.</summary>
+    public async Task<(int Status, string Json)> PingAsync(PingRequest request, CancellationToken cancellationToken)
+    {
+        using var timeout = DhtTimeout(cancellationToken);
+        using var response = await _http.PostAsJsonAsync(new Uri("v1/ping", UriKind.Relative), request, ControlJson.Options, timeout.Token);
+        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken));
     }
 
     /// <summary>A DHT operation may take a node several attempts (and a remove a get first): 60 s, not the usual 10.</summary>

@@ -75,8 +75,15 @@ public sealed class ControlServer : IAsyncDisposable
         MapDht(app);
         app.MapPost("/v1/ping", async (HttpRequest http) =>
         {
-            var (request, bad) = await ReadBodyAsync<PingRequest>(http, "target and count");
-            if (bad is not null) return bad;
+            PingRequest? request;
+            try
+            {
+                request = await System.Text.Json.JsonSerializer.DeserializeAsync<PingRequest>(http.Body, ControlJson.Options);
+            }
+            catch (System.Text.Json.JsonException e)
+            {
+                return Error(400, $"body: not a JSON object of target and count ({e.Message})");
+            }
             if (request is null || string.IsNullOrWhiteSpace(request.Target)) return Error(400, "target: give a name, a virtual address or a ring address");
             int count = request.Count ?? 4;
             if (count is < 1 or > 100) return Error(400, $"count: {count} is outside 1 to 100");
@@ -117,8 +124,15 @@ public sealed class ControlServer : IAsyncDisposable
         app.MapPost("/v1/dht/{op}", async (string op, HttpRequest http) =>
         {
             if (op is not ("put" or "create" or "remove")) return Error(404, $"unknown DHT operation {op}: use put, create or remove");
-            var (request, bad) = await ReadBodyAsync<DhtWriteRequest>(http, "key, value and ttl_s");
-            if (bad is not null) return bad;
+            DhtWriteRequest? request;
+            try
+            {
+                request = await System.Text.Json.JsonSerializer.DeserializeAsync<DhtWriteRequest>(http.Body, ControlJson.Options);
+            }
+            catch (System.Text.Json.JsonException e)
+            {
+                return Error(400, $"body: not a JSON object of key, value and ttl_s ({e.Message})");
+            }
             if (request is null || string.IsNullOrEmpty(request.Key)) return Error(400, "key: the body must be JSON with a key, e.g. {\"key\": \"service/printer\", \"value\": \"10.0.0.7:631\", \"ttl_s\": 600}");
             var key = Woven.Dht.DhtRecord.KeyOf(request.Key);
             byte[]? value = request.Value is null ? null : System.Text.Encoding.UTF8.GetBytes(request.Value);
@@ -136,19 +150,6 @@ public sealed class ControlServer : IAsyncDisposable
                 return Error(400, e.Message.Replace(" (Parameter 'value')", "", StringComparison.Ordinal).Replace(" (Parameter 'lease')", "", StringComparison.Ordinal).Replace("lease:", "ttl_s:", StringComparison.Ordinal));
             }
         });
-    }
-
-    /// <summary>The JSON body as <typeparamref name="T"/>, or a 400 answer naming the fields it should have had.</summary>
-    private static async Task<(T? Body, IResult? Bad)> ReadBodyAsync<T>(HttpRequest http, string fields)
-    {
-        try
-        {
-            return (await System.Text.Json.JsonSerializer.DeserializeAsync<T>(http.Body, ControlJson.Options), null);
-        }
-        catch (System.Text.Json.JsonException e)
-        {
-            return (default, Error(400, $"body: not a JSON object of {fields} ({e.Message})"));
-        }
     }
 
     private static IResult Error(int status, string message) => Results.Json(new { error = message }, ControlJson.Options, statusCode: status);
