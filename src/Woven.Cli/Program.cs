@@ -11,6 +11,7 @@ var root = new RootCommand("Woven: a self-organizing private network over a peer
 {
     UpCommand.Create(stateDir),
     StatusCommand.Create(stateDir),
+    PeersCommand.Create(stateDir),
     NetcheckCommand.Create(stateDir),
     SimCommand.Create(),
     FuzzCommand.Create(),

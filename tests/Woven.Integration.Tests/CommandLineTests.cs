@@ -5,16 +5,20 @@ namespace Woven.Integration.Tests;
 /// <summary>What a user sees when something is wrong, and what the state directory holds.</summary>
 public class CommandLineTests
 {
-    [Fact]
-    public async Task Status_without_a_running_node_says_so_and_how_to_start_one()
+    [Theory]
+    [InlineData("status", "--json")]
+    [InlineData("peers")]
+    [InlineData("ping", "m1")]
+    [InlineData("netcheck")]
+    [InlineData("ip")]
+    public async Task Without_a_running_node_a_command_says_so_in_one_line_with_exit_code_4(params string[] command)
     {
         var dir = Directory.CreateTempSubdirectory("woven-cli-").FullName;
         try
         {
-            var r = await WovenBinary.RunAsync(TimeSpan.FromSeconds(30), "status", "--json", "--state-dir", dir);
-            Assert.Equal(1, r.ExitCode);
-            Assert.Contains("no node is running", r.Stderr);
-            Assert.Contains("woven up --state-dir", r.Stderr);
+            var r = await WovenBinary.RunAsync(TimeSpan.FromSeconds(30), [.. command, "--state-dir", dir]);
+            Assert.Equal(4, r.ExitCode);
+            Assert.Equal($"woven: no node is running for state dir {dir} (start one with `woven up --state-dir {dir}`)", r.Stderr.TrimEnd('\n'));
             Assert.Equal("", r.Stdout);
         }
         finally

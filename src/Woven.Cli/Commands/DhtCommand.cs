@@ -84,10 +84,9 @@ internal static class DhtCommand
         {
             answer = await call(client);
         }
-        catch (HttpRequestException e) when (e.InnerException is SocketException || e.HttpRequestError == HttpRequestError.ConnectionError)
+        catch (HttpRequestException e) when (NoNode.Is(e))
         {
-            Console.Error.WriteLine(StatusCommand.NotRunning(state));
-            return 4;
+            return NoNode.Report(state);
         }
         catch (TaskCanceledException)
         {

@@ -23,10 +23,9 @@ internal static class IpCommand
             {
                 status = await client.GetStatusAsync(ct);
             }
-            catch (HttpRequestException e) when (e.InnerException is SocketException || e.HttpRequestError == HttpRequestError.ConnectionError)
+            catch (HttpRequestException e) when (NoNode.Is(e))
             {
-                Console.Error.WriteLine(StatusCommand.NotRunning(state));
-                return 4;
+                return NoNode.Report(state);
             }
             if (status.Vnet is not { } v)
             {

@@ -42,19 +42,24 @@ internal static class NetcheckCommand
     private static async Task<int> RunAsync(List<IPEndPoint> servers, StateDirectory state, bool asJson, CancellationToken ct)
     {
         StatusDocument? node = null;
-        if (File.Exists(state.ControlSocket))
+        bool fromPeers = servers.Count == 0;
+        if (File.Exists(state.ControlSocket) || fromPeers)
         {
             using var client = new ControlClient(state.ControlSocket);
             try
             {
                 node = await client.GetStatusAsync(ct);
             }
-            catch (HttpRequestException)
+            catch (HttpRequestException e) when (NoNode.Is(e))
+            {
+                // Without --stun the node's peers are the servers: no node, nothing to ask.
+                if (fromPeers) return NoNode.Report(state);
+            }
+            catch (HttpRequestException) when (!fromPeers)
             {
             }
         }
         var peers = node?.Peers.Where(p => p.Path == "direct" && p.Transport == "udp").ToList() ?? [];
-        bool fromPeers = servers.Count == 0;
         if (fromPeers) servers = peers.Select(p => IPEndPoint.Parse(p.Endpoint)).Take(4).ToList();
         if (servers.Count == 0)
         {

@@ -31,10 +31,9 @@ internal static class PingCommand
             {
                 answer = await client.PingAsync(new PingRequest(parse.GetValue(target), n), ct);
             }
-            catch (HttpRequestException e) when (e.InnerException is SocketException || e.HttpRequestError == HttpRequestError.ConnectionError)
+            catch (HttpRequestException e) when (NoNode.Is(e))
             {
-                Console.Error.WriteLine(StatusCommand.NotRunning(state));
-                return 4;
+                return NoNode.Report(state);
             }
             using var doc = JsonDocument.Parse(answer.body);
             var root = doc.RootElement;

@@ -29,19 +29,16 @@ internal static class StatusCommand
                 }
                 return 0;
             }
-            catch (HttpRequestException e) when (e.InnerException is SocketException || e.HttpRequestError == HttpRequestError.ConnectionError)
+            catch (HttpRequestException e) when (NoNode.Is(e))
             {
-                Console.Error.WriteLine(NotRunning(state));
-                return 1;
+                return NoNode.Report(state);
             }
         });
         return command;
     }
 
-    public static string NotRunning(StateDirectory state) =>
-        File.Exists(state.ControlSocket)
-            ? $"woven: no node answers on {state.ControlSocket} (a stale socket: the node was killed). Start one with: woven up --state-dir {state.Path}"
-            : $"woven: no node is running with state directory {state.Path} (no control socket at {state.ControlSocket}). Start one with: woven up --state-dir {state.Path}";
+    /// <summary>The one no-node line (kept for commands that still call it here; see <see cref="NoNode"/>).</summary>
+    public static string NotRunning(StateDirectory state) => NoNode.Message(state);
 
     private static void Print(StatusDocument s)
     {

@@ -99,6 +99,9 @@ public sealed class Connection
     /// <summary>Milliseconds from the first attempt to link (a check, an intent) to the link being up; -1 when the peer opened it unasked.</summary>
     public double SetupMs { get; internal set; } = -1;
 
+    /// <summary>Sealed frames and their bytes (as sent, header and tag included) sent to and received from the peer on this link.</summary>
+    internal LinkTraffic Traffic;
+
     public override string ToString() =>
         $"{Address.ToShortString()}@{(IsRelayed ? "via " + Relay.ToShortString() : Endpoint.ToString())} {Roles}{(IsNear ? " near" : "")}";
 }

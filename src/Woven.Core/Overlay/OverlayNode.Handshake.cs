@@ -434,6 +434,7 @@ public sealed partial class OverlayNode
         }
         System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(_sealBuffer.AsSpan(Sealed.AssociatedSize), counter);
         var sealedBytes = _sealBuffer.AsSpan(0, Sealed.HeaderSize + written);
+        to.Traffic.Sent(sealedBytes.Length);
         if (!to.IsRelayed) SendRaw(to.Endpoint, sealedBytes, maintenance);
         else SendTunneled(to.Relay, to.Address, sealedBytes, maintenance);
     }
@@ -450,6 +451,7 @@ public sealed partial class OverlayNode
         {
             if (!session.TryOpen(counter, ciphertext, datagram[..Sealed.AssociatedSize], plaintext, out int length)) return DropReason.Unauthentic;
             long now = _time.GetTimestamp();
+            c.Traffic.Received(datagram.Length);
             c.LastHeard = now;
             c.Confirmed = true;
             c.Confirm = null;

@@ -4,7 +4,7 @@ using Woven.Wire;
 
 namespace Woven.Overlay;
 
-/// <summary>One peer as the connection table shows it.</summary>
+/// <summary>One peer as the connection table shows it; <c>Certificate</c> is the member certificate its handshake presented (encoded).</summary>
 public sealed record PeerInfo(
     RingAddress Address,
     IPEndPoint Endpoint,
@@ -18,7 +18,9 @@ public sealed record PeerInfo(
     bool Relayed,
     RingAddress? Via,
     double SetupMs,
-    IReadOnlyList<RingAddress> RelayOptions);
+    IReadOnlyList<RingAddress> RelayOptions,
+    LinkTraffic Traffic = default,
+    byte[]? Certificate = null);
 
 /// <summary>A consistent copy of a node's state, taken under its lock.</summary>
 public sealed record OverlaySnapshot(
@@ -42,7 +44,8 @@ public sealed partial class OverlayNode
                 .OrderBy(c => RingAddress.Clockwise(Address, c.Address))
                 .Select(c => new PeerInfo(c.Address, c.Endpoint, c.Roles, c.IsNear, c.SuccessorRank, c.PredecessorRank, c.RttMs,
                     (now - c.LastHeard) / (double)_frequency, (now - c.EstablishedAt) / (double)_frequency,
-                    c.IsRelayed, c.IsRelayed ? c.Relay : null, c.SetupMs, c.RelayOptions?.ToList() ?? []))
+                    c.IsRelayed, c.IsRelayed ? c.Relay : null, c.SetupMs, c.RelayOptions?.ToList() ?? [],
+                    c.Traffic, c.Certificate))
                 .ToList();
             var succ = _successors.Take(Math.Min(_successorCount, _options.NearPerSide)).Select(c => c!.Address).ToList();
             var pred = _predecessors.Take(Math.Min(_predecessorCount, _options.NearPerSide)).Select(c => c!.Address).ToList();

@@ -4,7 +4,7 @@ using System.Net.Sockets;
 namespace Woven.Node.Control;
 
 /// <summary>Talks to a node's control API over its unix socket.</summary>
-public sealed class ControlClient : IDisposable
+public sealed partial class ControlClient : IDisposable
 {
     private readonly HttpClient _http;
 

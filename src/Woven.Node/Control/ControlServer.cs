@@ -13,7 +13,7 @@ namespace Woven.Node.Control;
 /// The node's local control API: HTTP+JSON on a unix socket in the state directory (mode 0600, so only the owner
 /// of the node can talk to it). Versioned under /v1.
 /// </summary>
-public sealed class ControlServer : IAsyncDisposable
+public sealed partial class ControlServer : IAsyncDisposable
 {
     private readonly string _socketPath;
     private readonly WovenNode _node;
@@ -73,6 +73,7 @@ public sealed class ControlServer : IAsyncDisposable
             return Results.Json(new { requested = peer.ToString() }, ControlJson.Options, statusCode: 202);
         });
         MapDht(app);
+        MapPeers(app);
         app.MapPost("/v1/ping", async (HttpRequest http) =>
         {
             PingRequest? request;
@@ -106,7 +107,7 @@ public sealed class ControlServer : IAsyncDisposable
                 count, received.Count, rtts, received.Count > 0 ? Math.Round(received.Average(), 3) : null);
             return Results.Json(doc, ControlJson.Options, statusCode: received.Count > 0 ? 200 : 504);
         });
-        app.MapFallback(() => Results.Json(new { error = "unknown endpoint; this node serves GET /v1/status, POST /v1/links/ADDRESS, GET /v1/dht?key=NAME, POST /v1/dht/put|create|remove and POST /v1/ping" }, ControlJson.Options, statusCode: 404));
+        app.MapFallback(() => Results.Json(new { error = "unknown endpoint; this node serves GET /v1/status, GET /v1/peers, POST /v1/links/ADDRESS, GET /v1/dht?key=NAME, POST /v1/dht/put|create|remove and POST /v1/ping" }, ControlJson.Options, statusCode: 404));
         await app.StartAsync(cancellationToken);
         File.SetUnixFileMode(_socketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         _app = app;

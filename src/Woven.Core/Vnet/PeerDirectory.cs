@@ -1,0 +1,101 @@
+using System.Net;
+using System.Text;
+using Woven.Addressing;
+using Woven.Dht;
+using Woven.Security;
+
+namespace Woven.Vnet;
+
+/// <summary>Who a peer is in the virtual network, and where that was learnt (<c>certificate</c>, <c>dht</c> or <c>none</c>).</summary>
+public sealed record PeerIdentity(string? Name, IPAddress? Vip, string Source)
+{
+    public static readonly PeerIdentity Unknown = new(null, null, "none");
+}
+
+/// <summary>
+/// Looks up the name and virtual address of a linked peer for <c>woven peers</c>. A member certificate that names
+/// them answers at once. Otherwise the peer's address claim is looked for in the DHT: a node claims the first free
+/// of its candidate addresses (<see cref="VirtualNetwork.Candidate"/>), so the first two candidates are asked for a live
+/// claim owned by the peer, whose value is its name. Answers are kept for a minute (half a minute when nothing was
+/// found), so a table of many peers asks the DHT once per peer and minute at most.
+/// </summary>
+public sealed class PeerDirectory
+{
+    private const int CandidatesAsked = 2;
+    private static readonly TimeSpan Found = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan NotFound = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan LookupTimeout = TimeSpan.FromSeconds(3);
+
+    private readonly DhtNode? _dht;
+    private readonly IPNetwork _range;
+    private readonly TimeProvider _time;
+    private readonly Dictionary<RingAddress, (PeerIdentity Identity, long Until)> _cache = [];
+
+    /// <param name="dht">The DHT to find claims in; null when the node is not in the virtual network (certificates only).</param>
+    /// <param name="range">The virtual network's IPv4 range, in which the candidates lie.</param>
+    public PeerDirectory(DhtNode? dht, IPNetwork range, TimeProvider time)
+    {
+        _dht = dht;
+        _range = range;
+        _time = time;
+    }
+
+    /// <summary>Lookups that went to the DHT (not answered from a certificate or the cache).</summary>
+    public long DhtLookups { get; private set; }
+
+    public async Task<PeerIdentity> LookupAsync(RingAddress peer, byte[]? certificate, CancellationToken cancellationToken)
+    {
+        MemberCertificate? cert = null;
+        if (certificate is { Length: > 0 } && MemberCertificate.TryRead(certificate, out var c) && c!.NodeAddress == peer) cert = c;
+        if (cert?.Ipv4 is { } fixedVip) return new PeerIdentity(cert.NodeName, fixedVip, "certificate");
+        if (_dht is null) return cert is null ? PeerIdentity.Unknown : new PeerIdentity(cert.NodeName, null, "certificate");
+
+        long now = _time.GetTimestamp();
+        lock (_cache)
+        {
+            if (_cache.TryGetValue(peer, out var hit) && now < hit.Until) return Merge(cert, hit.Identity);
+        }
+        var found = await FromDhtAsync(peer, cancellationToken);
+        var keep = found is null ? NotFound : Found;
+        lock (_cache)
+        {
+            _cache[peer] = (found ?? PeerIdentity.Unknown, now + (long)(keep.TotalSeconds * _time.TimestampFrequency));
+            DhtLookups++;
+        }
+        return Merge(cert, found ?? PeerIdentity.Unknown);
+    }
+
+    /// <summary>A certificate's name wins over the claim's (the claim's is the node's own choice).</summary>
+    private static PeerIdentity Merge(MemberCertificate? cert, PeerIdentity fromDht) =>
+        cert is null ? fromDht : new PeerIdentity(cert.NodeName, fromDht.Vip, fromDht.Vip is null ? "certificate" : "certificate+dht");
+
+    private async Task<PeerIdentity?> FromDhtAsync(RingAddress peer, CancellationToken cancellationToken)
+    {
+        var candidates = Enumerable.Range(0, CandidatesAsked).Select(n => VirtualNetwork.Candidate(_range, peer, n)).ToList();
+        var lookups = candidates.Select(a => _dht!.GetAsync(VirtualNetwork.AddressKey(a)).WaitAsync(LookupTimeout, _time, cancellationToken)).ToList();
+        ulong nowMs = (ulong)_time.GetUtcNow().ToUnixTimeMilliseconds();
+        for (int i = 0; i < lookups.Count; i++)
+        {
+            DhtResult result;
+            try
+            {
+                result = await lookups[i];
+            }
+            catch (TimeoutException)
+            {
+                continue;
+            }
+            var claim = result.Records
+                .Where(r => r.Kind == DhtKind.Claim && r.IsLive(nowMs) && RingAddress.FromPublicKey(r.Owner) == peer)
+                .FirstOrDefault();
+            if (claim is not null) return new PeerIdentity(Label(claim.Value), candidates[i], "dht");
+        }
+        return null;
+    }
+
+    /// <summary>The claim's value as a name when it is a DNS label (what honest nodes write); anything else is not shown.</summary>
+    private static string? Label(byte[] value) =>
+        value.Length is > 0 and <= 63 && value.All(b => b is (>= (byte)'a' and <= (byte)'z') or (>= (byte)'0' and <= (byte)'9') or (byte)'-')
+            ? Encoding.ASCII.GetString(value)
+            : null;
+}
