@@ -118,6 +118,43 @@ public class VirtualNetworkTests
         Assert.Equal(sizes.Length, lan.Tuns[9].Written.Count);
     }
 
+    /// <summary>
+    /// The pieces of a full-size packet leave as one batch (<see cref="Woven.Transport.IDatagramSocket.SendSegments"/>);
+    /// the simulator's socket has no GSO, so the interface's default sends them one by one: the same datagrams, each
+    /// under 1,500 bytes, and the packet arrives whole.
+    /// </summary>
+    [Fact]
+    public void A_batch_of_pieces_falls_back_to_one_datagram_each_where_the_socket_has_no_segmentation()
+    {
+        var lan = new Lan(12, seed: 35);
+        var a = lan.Up(2);
+        var b = lan.Up(9);
+        lan.Vnets[2].Outgoing(Packet(a, b, 1)); // opens the link and caches the holder
+        lan.Overlay.RunFor(TimeSpan.FromSeconds(3));
+        Assert.Single(lan.Tuns[9].Written);
+
+        var from = lan.Overlay.Endpoints[2];
+        var datagrams = new List<int>();
+        lan.Overlay.Network.Tap = (src, dst, data) =>
+        {
+            if (src.Equals(from)) datagrams.Add(data.Length);
+        };
+        var before = lan.Overlay.Nodes[2].BatchCounters;
+        var big = Packet(a, b, 2, VirtualNetwork.DefaultMtu);
+        lan.Vnets[2].Outgoing(big);
+        lan.Overlay.RunFor(TimeSpan.FromSeconds(2));
+        lan.Overlay.Network.Tap = null;
+
+        int pieces = (VirtualNetwork.DefaultMtu + VirtualNetwork.FragmentChunk - 1) / VirtualNetwork.FragmentChunk;
+        var after = lan.Overlay.Nodes[2].BatchCounters;
+        Assert.Equal(1, after.Batches - before.Batches);
+        Assert.Equal(pieces, after.Datagrams - before.Datagrams);
+        Assert.True(datagrams.Count >= pieces, $"{datagrams.Count} datagrams for {pieces} pieces");
+        Assert.All(datagrams, n => Assert.True(n <= Envelope.MaxDatagramSize, $"a datagram of {n} bytes"));
+        Assert.Equal(2, lan.Tuns[9].Written.Count);
+        Assert.Equal(big, lan.Tuns[9].Written.Last());
+    }
+
     [Fact]
     public void A_spoofed_source_address_from_a_real_member_is_dropped_and_counted()
     {

@@ -203,7 +203,8 @@ public sealed partial class OverlayNode : IDisposable
         _counters.DatagramsOut++;
         _counters.BytesOut += datagram.Length;
         if (maintenance) _counters.MaintenanceSent++;
-        _socket.Send(to, datagram);
+        if (_batchDepth > 0) Batch(to, datagram);
+        else _socket.Send(to, datagram);
     }
 
     private void SendAddressed(MessageType type, ulong nonce, Connection to, bool maintenance)

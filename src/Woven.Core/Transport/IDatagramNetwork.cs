@@ -28,4 +28,17 @@ public interface IDatagramSocket : IDisposable
     void Start(DatagramHandler handler);
 
     void Send(IPEndPoint to, ReadOnlySpan<byte> datagram);
+
+    /// <summary>
+    /// Sends several datagrams to one endpoint: <paramref name="segments"/> holds them end to end, each
+    /// <paramref name="segmentSize"/> bytes except the last, which may be shorter. A socket that can hand them to the
+    /// kernel in one call (UDP generic segmentation offload, <c>UDP_SEGMENT</c>) does; on the wire they are the same
+    /// separate datagrams either way. This default sends them one by one, so the simulator and other sockets need
+    /// nothing more.
+    /// </summary>
+    void SendSegments(IPEndPoint to, ReadOnlySpan<byte> segments, int segmentSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(segmentSize);
+        for (int at = 0; at < segments.Length; at += segmentSize) Send(to, segments.Slice(at, Math.Min(segmentSize, segments.Length - at)));
+    }
 }

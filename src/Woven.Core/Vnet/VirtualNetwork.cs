@@ -44,11 +44,13 @@ public sealed class VirtualNetwork : IDisposable
 {
     /// <summary>
     /// The TUN MTU. Fewer, larger packets through the TUN device cost far less per byte (the kernel's TCP and the
-    /// device's system calls work per packet), so the device takes 8,192-byte packets, and a packet larger than one
-    /// sealed datagram carries is split into fragments of at most <see cref="FragmentChunk"/> bytes, each sealed and
-    /// sent on its own (no IP fragmentation on a 1,500-byte path) and put together again by the receiver.
+    /// device's system calls work per packet), so the device takes 32,768-byte packets, and a packet larger than one
+    /// sealed datagram carries is split into fragments of at most <see cref="FragmentChunk"/> bytes (26 for a full
+    /// packet), each sealed as a datagram of its own under 1,500 bytes (no IP fragmentation on a 1,500-byte path),
+    /// sent together in one batch (one system call with UDP GSO) and put together again by the receiver. One lost
+    /// fragment loses the whole packet, which TCP then sends again.
     /// </summary>
-    public const int DefaultMtu = 8192;
+    public const int DefaultMtu = 32768;
 
     /// <summary>The largest packet sent whole: what a relayed link carries in one sealed datagram (1,294) less a margin.</summary>
     public const int MaxWhole = 1288;
@@ -73,9 +75,13 @@ public sealed class VirtualNetwork : IDisposable
     private readonly Dictionary<RingAddress, int> _reassemblyPerSource = [];
     private uint _nextFragmentId;
 
+    /// <summary>A large packet being put together: its pieces go straight to their place in one pooled buffer.</summary>
     private sealed class Reassembly(int count, long started)
     {
-        public byte[]?[] Parts { get; } = new byte[count][];
+        public byte[] Buffer { get; } = System.Buffers.ArrayPool<byte>.Shared.Rent(count * FragmentChunk);
+        public ulong Have { get; set; } // bit i: piece i arrived (count is at most 52)
+        public int Count { get; } = count;
+        public int Length { get; set; }
         public int Received { get; set; }
         public long Started { get; } = started;
     }
@@ -208,17 +214,26 @@ public sealed class VirtualNetwork : IDisposable
             // id (4), index (1), count (1), then the piece; each piece sealed and sent on its own.
             int count = (packet.Length + FragmentChunk - 1) / FragmentChunk;
             uint id = ++_nextFragmentId;
-            var fragment = new byte[FragmentHeader + FragmentChunk];
+            Span<byte> fragment = stackalloc byte[FragmentHeader + FragmentChunk];
             sent = true;
-            for (int i = 0; i < count && sent; i++)
+            // The pieces leave together: datagrams of one size to one endpoint, one system call where GSO works.
+            _overlay.BeginBatch();
+            try
             {
-                int offset = i * FragmentChunk;
-                int length = Math.Min(FragmentChunk, packet.Length - offset);
-                BinaryPrimitives.WriteUInt32BigEndian(fragment, id);
-                fragment[4] = (byte)i;
-                fragment[5] = (byte)count;
-                packet.AsSpan(offset, length).CopyTo(fragment.AsSpan(FragmentHeader));
-                sent = _overlay.SendSecure(owner, RoutedPayloadType.IpFragment, fragment.AsSpan(0, FragmentHeader + length));
+                for (int i = 0; i < count && sent; i++)
+                {
+                    int offset = i * FragmentChunk;
+                    int length = Math.Min(FragmentChunk, packet.Length - offset);
+                    BinaryPrimitives.WriteUInt32BigEndian(fragment, id);
+                    fragment[4] = (byte)i;
+                    fragment[5] = (byte)count;
+                    packet.AsSpan(offset, length).CopyTo(fragment[FragmentHeader..]);
+                    sent = _overlay.SendSecure(owner, RoutedPayloadType.IpFragment, fragment[..(FragmentHeader + length)]);
+                }
+            }
+            finally
+            {
+                _overlay.EndBatch();
             }
         }
         if (sent)
@@ -265,28 +280,32 @@ public sealed class VirtualNetwork : IDisposable
             _reassembly[key] = r;
             _reassemblyPerSource[header.Source] = open + 1;
         }
-        if (r.Parts.Length != count)
+        if (r.Count != count)
         {
             Counters.DroppedMalformed++;
             return;
         }
-        if (r.Parts[index] is not null) return; // a duplicate
-        r.Parts[index] = payload[FragmentHeader..].ToArray();
+        if ((r.Have & (1UL << index)) != 0) return; // a duplicate
+        r.Have |= 1UL << index;
+        var piece = payload[FragmentHeader..];
+        piece.CopyTo(r.Buffer.AsSpan(index * FragmentChunk));
+        if (index == count - 1) r.Length = index * FragmentChunk + piece.Length;
         if (++r.Received < count) return;
         EndReassembly(key);
-        var whole = new byte[r.Parts.Sum(p => p!.Length)];
-        int at = 0;
-        foreach (var part in r.Parts)
+        try
         {
-            part!.CopyTo(whole, at);
-            at += part.Length;
+            Incoming(header.Source, r.Buffer.AsSpan(0, r.Length));
         }
-        Incoming(header.Source, whole);
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(r.Buffer);
+        }
     }
 
-    private void EndReassembly((RingAddress Source, uint Id) key)
+    /// <summary>Forgets a packet being put together; its buffer goes back to the pool with the caller (done) or here (given up).</summary>
+    private void EndReassembly((RingAddress Source, uint Id) key, bool returnBuffer = false)
     {
-        _reassembly.Remove(key);
+        if (_reassembly.Remove(key, out var r) && returnBuffer) System.Buffers.ArrayPool<byte>.Shared.Return(r.Buffer);
         if (_reassemblyPerSource.TryGetValue(key.Source, out int open))
         {
             if (open <= 1) _reassemblyPerSource.Remove(key.Source);
@@ -393,7 +412,7 @@ public sealed class VirtualNetwork : IDisposable
             long stale = (long)(ReassemblyFor.TotalSeconds * _time.TimestampFrequency);
             foreach (var key in _reassembly.Where(p => now - p.Value.Started > stale).Select(p => p.Key).ToList())
             {
-                EndReassembly(key);
+                EndReassembly(key, returnBuffer: true);
                 Counters.DroppedIncomplete++;
             }
         }

@@ -92,6 +92,18 @@ public sealed class DualTransportSocket : IDatagramSocket
         if (!link.Enqueue(datagram)) Interlocked.Increment(ref _tcpDropped);
     }
 
+    /// <summary>Over UDP in one system call where the kernel allows it (GSO); to a TCP peer as one frame per datagram.</summary>
+    public void SendSegments(IPEndPoint to, ReadOnlySpan<byte> segments, int segmentSize)
+    {
+        if (to is not TcpEndPoint)
+        {
+            _udp.SendSegments(to, segments, segmentSize);
+            return;
+        }
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(segmentSize);
+        for (int at = 0; at < segments.Length; at += segmentSize) Send(to, segments.Slice(at, Math.Min(segmentSize, segments.Length - at)));
+    }
+
     private async Task AcceptLoopAsync(Socket listener)
     {
         while (!_stop.IsCancellationRequested)
