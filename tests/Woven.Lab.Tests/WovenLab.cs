@@ -1,12 +1,14 @@
 using System.Net;
 using Woven.Node.Cluster;
 using Woven.Node.Control;
+using Woven.Node.Lab;
 
 namespace Woven.Lab.Tests;
 
 /// <summary>
 /// Real woven nodes in a lab: a public seed and a second public node (both can relay), and one host per site.
-/// Nodes run in their namespaces; their control sockets live in a temporary directory the test process reaches.
+/// Nodes run in their namespaces (a <see cref="LabCluster"/>); their control sockets live in a temporary directory the
+/// test process reaches.
 /// </summary>
 public sealed class WovenLab : IDisposable
 {
@@ -14,12 +16,12 @@ public sealed class WovenLab : IDisposable
     public static readonly IPAddress SeedIp = IPAddress.Parse("203.0.113.10");
     public static readonly IPAddress Relay2Ip = IPAddress.Parse("203.0.113.11");
 
-    private readonly string _dir = Directory.CreateTempSubdirectory("woven-lab-").FullName;
-    private readonly List<NodeProcess> _nodes = [];
+    private readonly LabCluster _cluster;
 
     public WovenLab()
     {
         Lab = new Lab();
+        _cluster = new LabCluster(Lab, Woven);
         Lab.CreateInternet();
         Lab.AddPublicHost("seed", SeedIp);
         Lab.AddPublicHost("relay2", Relay2Ip);
@@ -51,25 +53,12 @@ public sealed class WovenLab : IDisposable
 
     private async Task<NodeProcess> StartAsync(string name, string netns, IPEndPoint[] bootstraps, string[] extraArgs)
     {
-        var node = NodeProcess.Start(Woven, Path.Combine(_dir, name), new IPEndPoint(IPAddress.Any, Port), bootstraps, extraArgs, netns: netns);
-        _nodes.Add(node);
+        var node = await _cluster.StartAsync(name, netns, new IPEndPoint(IPAddress.Any, Port), bootstraps, extraArgs, TimeSpan.FromSeconds(30), CancellationToken.None);
         Nodes[name] = node;
-        await node.WaitUntilUpAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
         return node;
     }
 
     public async Task<StatusDocument> StatusAsync(string name, CancellationToken ct) => await Nodes[name].Control.GetStatusAsync(ct);
 
-    public void Dispose()
-    {
-        foreach (var n in _nodes) n.Dispose();
-        Lab.Dispose();
-        try
-        {
-            Directory.Delete(_dir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public void Dispose() => _cluster.Dispose();
 }

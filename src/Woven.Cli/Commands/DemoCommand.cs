@@ -1,22 +1,26 @@
 using System.CommandLine;
-using System.Diagnostics;
-using Woven.Node.Cluster;
-using Woven.Node.Control;
+using System.Runtime.InteropServices;
+using Woven.Cli.Demo;
 
 namespace Woven.Cli.Commands;
 
 /// <summary>
-/// <c>woven demo</c>: starts a cluster of real nodes on loopback, shows the ring forming, crashes a node and shows
-/// the ring repairing itself, then stops every node gracefully. Exits 0 only when every step worked.
+/// <c>woven demo</c>: as root, a NAT lab of network namespaces with real woven nodes behind real NAT routers
+/// (<see cref="LabDemo"/>); without root, or with <c>--loopback</c>, a cluster of nodes on 127.0.0.1
+/// (<see cref="LoopbackDemo"/>). Exits 0 when every step worked, 1 when one failed, 130 (SIGINT) or 143 (SIGTERM) when
+/// interrupted mid-step; the lab, its namespaces and every process it started are gone on every one of these exits.
 /// </summary>
 internal static class DemoCommand
 {
     public static Command Create()
     {
-        var nodes = new Option<int>("--nodes") { Description = "How many nodes to start (3 to 32)", DefaultValueFactory = _ => 8 };
-        var keep = new Option<bool>("--keep") { Description = "Keep the nodes running after the demo until Ctrl-C" };
-        var command = new Command("demo", "Start a small Woven network on this machine and show it at work") { nodes, keep };
-        command.SetAction(async (parse, ct) =>
+        var nodes = new Option<int>("--nodes") { Description = "How many nodes to start on loopback (3 to 32; the lab always runs 7)", DefaultValueFactory = _ => 8 };
+        var keep = new Option<bool>("--keep") { Description = "Keep the nodes (and the lab) running after the demo until Ctrl-C" };
+        var loopback = new Option<bool>("--loopback") { Description = "Run the nodes on 127.0.0.1 even as root (no NAT lab)" };
+        var command = new Command("demo", "Start a small Woven network on this machine and show it at work (as root: behind real NAT routers in network namespaces)") { nodes, keep, loopback };
+        // A synchronous action: System.CommandLine then leaves SIGINT and SIGTERM alone, and the demo's own handlers below
+        // let it finish its cleanup (nodes, lab namespaces) however long that takes, instead of exiting after 2 s.
+        command.SetAction(parse =>
         {
             int n = parse.GetValue(nodes);
             if (n is < 3 or > 32)
@@ -24,87 +28,47 @@ internal static class DemoCommand
                 Console.Error.WriteLine($"woven demo: --nodes must be between 3 and 32 (got {n})");
                 return 2;
             }
+            using var cts = new CancellationTokenSource();
+            int signalExit = 0;
+            void OnSignal(PosixSignalContext context, int code)
+            {
+                context.Cancel = true;
+                if (Interlocked.CompareExchange(ref signalExit, code, 0) == 0)
+                    Console.Error.WriteLine($"woven demo: {context.Signal} received; cleaning up");
+                cts.Cancel();
+            }
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => OnSignal(c, 130));
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => OnSignal(c, 143));
+            bool keepRunning = parse.GetValue(keep);
             try
             {
-                return await RunAsync(n, parse.GetValue(keep), ct);
+                int code;
+                if (parse.GetValue(loopback))
+                {
+                    code = LoopbackDemo.RunAsync(n, keepRunning, cts.Token).GetAwaiter().GetResult();
+                }
+                else if (!Environment.IsPrivilegedProcess)
+                {
+                    Console.WriteLine("woven demo: not root, so no NAT lab (network namespaces need root); running the nodes on 127.0.0.1 instead");
+                    code = LoopbackDemo.RunAsync(n, keepRunning, cts.Token).GetAwaiter().GetResult();
+                }
+                else
+                {
+                    code = LabDemo.RunAsync(keepRunning, cts.Token).GetAwaiter().GetResult();
+                }
+                // Ctrl-C that ends --keep after a complete demo is the way out the demo asked for, not an interruption.
+                return code == 0 && keepRunning && signalExit == 130 ? 0 : signalExit != 0 ? signalExit : code;
             }
-            catch (Exception e) when (e is HttpRequestException or InvalidOperationException or TimeoutException)
+            catch (OperationCanceledException) when (cts.IsCancellationRequested)
+            {
+                return signalExit;
+            }
+            catch (Exception e) when (e is HttpRequestException or InvalidOperationException or TimeoutException or IOException)
             {
                 Console.Error.WriteLine($"woven demo: FAILED: {e.Message}");
-                return 1;
+                return signalExit != 0 ? signalExit : 1;
             }
         });
         return command;
     }
-
-    private static async Task<int> RunAsync(int count, bool keep, CancellationToken ct)
-    {
-        var clock = Stopwatch.StartNew();
-        using var cluster = new LocalCluster(LocalCluster.FindWoven());
-        Say(clock, $"starting {count} woven nodes on 127.0.0.1 (state under {cluster.WorkDir})");
-        var seed = cluster.Start([]);
-        await seed.WaitUntilUpAsync(TimeSpan.FromSeconds(90), ct);
-        var random = new Random();
-        for (int i = 1; i < count; i++)
-        {
-            var live = cluster.Live.ToList();
-            cluster.Start([live[random.Next(live.Count)].Listen]);
-        }
-        foreach (var node in cluster.Live) await node.WaitUntilUpAsync(TimeSpan.FromSeconds(90), ct);
-        Say(clock, "all nodes up; each joined through a random earlier node");
-
-        var formed = await cluster.WaitForRingAsync(count, TimeSpan.FromSeconds(60), ct);
-        if (formed is null) return Fail(clock, "the ring did not form within 60 s", await cluster.StatusesAsync(ct));
-        Say(clock, $"ring formed {formed.Value.TotalSeconds:F1} s after the last node came up: every node's successor and predecessor are the true ones");
-        PrintRing(await cluster.StatusesAsync(ct));
-
-        var victim = cluster.Live.Skip(count / 2).First();
-        var victimStatus = await victim.Control.GetStatusAsync(ct);
-        Say(clock, $"crashing node {victimStatus.Address[..8]} (kill -9 of pid {victim.Pid}); its neighbours must notice and close the gap");
-        victim.Crash();
-        var repaired = await cluster.WaitForRingAsync(count - 1, TimeSpan.FromSeconds(60), ct);
-        if (repaired is null) return Fail(clock, "the ring did not repair within 60 s", await cluster.StatusesAsync(ct));
-        Say(clock, $"ring repaired {repaired.Value.TotalSeconds:F1} s after the crash ({count - 1} nodes)");
-
-        var rejoined = cluster.Start([cluster.Live.First().Listen]);
-        await rejoined.WaitUntilUpAsync(TimeSpan.FromSeconds(90), ct);
-        var joined = await cluster.WaitForRingAsync(count, TimeSpan.FromSeconds(60), ct);
-        if (joined is null) return Fail(clock, "a new node did not join within 60 s", await cluster.StatusesAsync(ct));
-        Say(clock, $"a new node joined and the ring was correct again {joined.Value.TotalSeconds:F1} s later");
-        PrintRing(await cluster.StatusesAsync(ct));
-
-        if (keep)
-        {
-            Say(clock, "nodes keep running; try: woven status --state-dir " + cluster.Live.First().StateDir + "   (Ctrl-C ends the demo)");
-            try
-            {
-                await Task.Delay(Timeout.Infinite, ct);
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        }
-        Say(clock, "stopping every node gracefully (SIGTERM: each tells its peers it leaves)");
-        Say(clock, "demo finished: ring formation, crash repair and join all worked");
-        return 0;
-    }
-
-    private static void PrintRing(List<StatusDocument> statuses)
-    {
-        Console.WriteLine($"    {"NODE",-10} {"ENDPOINT",-18} {"PRED",-9} {"SUCC",-9} {"PEERS",5} {"FAR",4} {"RTT ms (mean)",14}");
-        foreach (var s in statuses.OrderBy(s => s.Address, StringComparer.Ordinal))
-        {
-            var rtts = s.Peers.Where(p => p.RttMs is not null).Select(p => p.RttMs!.Value).ToList();
-            Console.WriteLine($"    {s.Address[..8],-10} {s.Endpoints[0],-18} {s.Predecessors.FirstOrDefault()?[..8] ?? "-",-9} {s.Successors.FirstOrDefault()?[..8] ?? "-",-9} {s.Peers.Count,5} {s.Peers.Count(p => p.Roles.Contains("far_out") || p.Roles.Contains("far_in")),4} {(rtts.Count > 0 ? rtts.Average().ToString("F3") : "-"),14}");
-        }
-    }
-
-    private static int Fail(Stopwatch clock, string what, List<StatusDocument> statuses)
-    {
-        Say(clock, "FAILED: " + what);
-        foreach (var e in LocalCluster.RingErrors(statuses)) Console.WriteLine("    " + e);
-        return 1;
-    }
-
-    private static void Say(Stopwatch clock, string text) => Console.WriteLine($"[{clock.Elapsed.TotalSeconds,6:F1}s] {text}");
 }
