@@ -39,6 +39,8 @@ public enum RoutedPayloadType : byte
     Echo = 8,
     /// <summary>One piece of an IP packet larger than one datagram carries (see <see cref="Vnet.VirtualNetwork"/>).</summary>
     IpFragment = 9,
+    /// <summary>A peer-messaging frame: data, acknowledgement or presence beacon (see <see cref="Messaging.MessageService"/>).</summary>
+    Message = 10,
 }
 
 /// <summary>

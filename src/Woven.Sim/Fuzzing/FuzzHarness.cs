@@ -4,7 +4,7 @@ namespace Woven.Sim.Fuzzing;
 
 /// <summary>
 /// Seeded fuzzing of every decoder a node exposes to the network or to files: the overlay's wire messages, the Noise
-/// handshake and transport, STUN, the domain's certificates, revocation lists, settings, join tokens and key files,
+/// handshake and transport, STUN, the domain's certificates, revocation lists, settings, join tokens and key files, the DHT, peer messaging,
 /// and the whole receive path of live overlay nodes on the simulator (see <see cref="TargetNames"/>). Inputs are
 /// valid encodings made by the real encoders, mutated (<see cref="Mutator"/>), plus pure random bytes; the targets
 /// take turns, so each gets the same share. A target may accept or refuse an input; throwing is a failure, recorded
@@ -31,6 +31,7 @@ public sealed class FuzzHarness
         "cert.read", "cert.verify", "crl.read", "crl.merge", "domain.read", "domain.json", "token.read", "token.text",
         "keyfile.node", "keyfile.ca",
         "dht.message", "dht.record",
+        "msg.frame",
         "node.clear", "node.noise",
     ];
 
@@ -48,6 +49,7 @@ public sealed class FuzzHarness
         if (AnyWanted("cert.") || AnyWanted("crl.") || AnyWanted("domain.") || AnyWanted("token.") || AnyWanted("keyfile."))
             targets.AddRange(SecurityTargets.Create(new Random(StreamSeed(seed, "security"))));
         if (AnyWanted("dht.")) targets.AddRange(DhtTargets.Create(new Random(StreamSeed(seed, "dht"))));
+        if (AnyWanted("msg.")) targets.AddRange(MessagingTargets.Create(new Random(StreamSeed(seed, "msg"))));
         if (Wanted("node.clear")) targets.Add(new LiveNodeTarget(noise: false, StreamSeed(seed, "node.clear")));
         if (Wanted("node.noise")) targets.Add(new LiveNodeTarget(noise: true, StreamSeed(seed, "node.noise")));
 
