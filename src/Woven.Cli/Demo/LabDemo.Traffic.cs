@@ -28,6 +28,7 @@ internal sealed partial class LabDemo
         // Wait until both ends of every pair list the other; a pair with a public or full-cone end must end up direct, so
         // give a relayed start a moment to be upgraded (hole punching runs while the relayed link already carries traffic).
         var deadline = start + TimeSpan.FromSeconds(30);
+        var nextReport = start + TimeSpan.FromSeconds(5);
         Dictionary<string, StatusDocument> statuses;
         while (true)
         {
@@ -35,6 +36,11 @@ internal sealed partial class LabDemo
             var pending = pairs.Where(p => Link(statuses, p.A, p.B) is not { } ab || Link(statuses, p.B, p.A) is null
                 || ab.Path != "direct" && MustBeDirect(p.A, p.B) && _clock.Elapsed < start + TimeSpan.FromSeconds(15)).ToList();
             if (pending.Count == 0 || _clock.Elapsed > deadline) break;
+            if (_clock.Elapsed > nextReport)
+            {
+                nextReport += TimeSpan.FromSeconds(5);
+                Say($"    waiting for links: {string.Join(", ", pending.Select(p => $"{p.A}-{p.B} ({Link(statuses, p.A, p.B)?.Path ?? "none"}/{Link(statuses, p.B, p.A)?.Path ?? "none"})"))}");
+            }
             await Task.Delay(200, ct);
         }
 
