@@ -27,6 +27,9 @@ public sealed class NodeOptions
 
     public string TunName { get; init; } = "woven0";
 
+    /// <summary>Also serve the control API on this loopback address and port, behind the token in control.token.</summary>
+    public IPEndPoint? ControlTcp { get; init; }
+
     /// <summary>The TUN device's MTU (1,280 to 65,535); larger packets cost less per byte, and are sent in fragments.</summary>
     public int Mtu { get; init; } = Woven.Vnet.VirtualNetwork.DefaultMtu;
 

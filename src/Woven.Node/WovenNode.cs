@@ -51,7 +51,7 @@ public sealed class WovenNode : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         Identity = State.LoadOrCreateIdentity();
-        _control = new ControlServer(State.ControlSocket, this, _loggers);
+        _control = new ControlServer(State.ControlSocket, this, _loggers) { Tcp = _options.ControlTcp };
         await _control.CheckNotRunningAsync(cancellationToken);
         var udp = (UdpDatagramSocket)new UdpNetwork().Bind(_options.Listen);
         var dual = new DualTransportSocket(udp, listenTcp: true);

@@ -32,6 +32,7 @@ public class CommandLineTests
     [InlineData("--listen", "127.0.0.1", "--listen: '127.0.0.1' is not ADDR:PORT")]
     [InlineData("--bootstrap", "192.0.2.1:99999", "--bootstrap: '192.0.2.1:99999' is not HOST:PORT")]
     [InlineData("--log-level", "loud", "--log-level: 'loud' is not one of")]
+    [InlineData("--control-tcp", "192.0.2.1:7070", "--control-tcp: 192.0.2.1:7070 is not a loopback address")]
     public async Task A_bad_flag_is_named_with_the_fix(string flag, string value, string expected)
     {
         var dir = Directory.CreateTempSubdirectory("woven-cli-").FullName;

@@ -70,6 +70,61 @@ public class ControlCliTests
         }
     }
 
+    [Fact]
+    public async Task The_tcp_listener_answers_401_without_the_token_and_200_with_it()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        var dir = Directory.CreateTempSubdirectory("woven-tcp-").FullName;
+        var nodes = new List<NodeProcess>();
+        try
+        {
+            var port = FreeTcpPort();
+            var node = Start(nodes, Path.Combine(dir, "n"), [], ["--control-tcp", $"127.0.0.1:{port}"]);
+            var address = (await node.WaitUntilUpAsync(TimeSpan.FromSeconds(30), cts.Token)).Address;
+            var tokenFile = Path.Combine(node.StateDir, "control.token");
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(tokenFile));
+            var token = File.ReadAllText(tokenFile).Trim();
+            Assert.Matches("^[0-9a-f]{64}$", token);
+
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
+            using (var bare = await http.GetAsync(new Uri("v1/status", UriKind.Relative), cts.Token))
+            {
+                Assert.Equal(HttpStatusCode.Unauthorized, bare.StatusCode);
+                Assert.Contains("Bearer", bare.Headers.WwwAuthenticate.ToString());
+                Assert.Contains("control.token", await bare.Content.ReadAsStringAsync(cts.Token));
+            }
+            using (var wrong = new HttpRequestMessage(HttpMethod.Get, "v1/peers"))
+            {
+                wrong.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", new string('0', 64));
+                using var answer = await http.SendAsync(wrong, cts.Token);
+                Assert.Equal(HttpStatusCode.Unauthorized, answer.StatusCode);
+            }
+            using (var client = Woven.Node.Control.ControlClient.ForTcp(new IPEndPoint(IPAddress.Loopback, port), token))
+            {
+                Assert.Equal(address, (await client.GetStatusAsync(cts.Token)).Address);
+                Assert.Equal(address, (await client.GetPeersAsync(cts.Token)).Address);
+            }
+            // The unix socket needs no token (its mode 0600 guards it).
+            Assert.Equal(address, (await node.Control.GetStatusAsync(cts.Token)).Address);
+
+            var open = await WovenBinary.RunAsync(TimeSpan.FromSeconds(30), "up", "--state-dir", Path.Combine(dir, "m"), "--listen", "127.0.0.1:0", "--control-tcp", "0.0.0.0:7070");
+            Assert.Equal(2, open.ExitCode);
+            Assert.Contains("--control-tcp: 0.0.0.0:7070 is not a loopback address", open.Stderr);
+        }
+        finally
+        {
+            foreach (var n in nodes) n.Dispose();
+            Directory.Delete(dir, true);
+        }
+    }
+
+    private static int FreeTcpPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     private static NodeProcess Start(List<NodeProcess> nodes, string stateDir, IPEndPoint[] bootstraps, IEnumerable<string>? extraArgs = null)
     {
         var node = NodeProcess.Start(WovenBinary.Path, stateDir, new IPEndPoint(IPAddress.Loopback, LocalCluster.FreeUdpPort()), bootstraps, extraArgs);

@@ -20,7 +20,8 @@ internal static class UpCommand
         var name = new Option<string?>("--name") { Description = "This node's name in the virtual network (default: the certificate's, else the host name)" };
         var tun = new Option<string>("--tun") { Description = "Name of the TUN interface", DefaultValueFactory = _ => "woven0" };
         var mtu = new Option<int>("--mtu") { Description = "MTU of the TUN interface, 1280 to 65535 (packets over 1288 bytes travel in sealed fragments)", DefaultValueFactory = _ => Woven.Vnet.VirtualNetwork.DefaultMtu };
-        var command = new Command("up", "Run a Woven node in the foreground") { listen, bootstrap, stateDir, logLevel, vnet, vnetRange, name, tun, mtu };
+        var controlTcp = new Option<string?>("--control-tcp") { Description = "Also serve the control API on 127.0.0.1:PORT (loopback only), behind the bearer token the node writes to STATE_DIR/control.token" };
+        var command = new Command("up", "Run a Woven node in the foreground") { listen, bootstrap, stateDir, logLevel, vnet, vnetRange, name, tun, mtu, controlTcp };
         command.SetAction(async (parse, ct) =>
         {
             try
@@ -36,6 +37,7 @@ internal static class UpCommand
                     Name = parse.GetValue(name),
                     TunName = ParseTun(parse.GetValue(tun)!),
                     Mtu = parse.GetValue(mtu) is var m and >= 1280 and <= 65535 ? m : throw new UsageException($"--mtu: {parse.GetValue(mtu)} is outside 1280 to 65535"),
+                    ControlTcp = ParseControlTcp(parse.GetValue(controlTcp)),
                 };
                 return await RunAsync(options, level, ct);
             }
@@ -55,6 +57,13 @@ internal static class UpCommand
             throw new UsageException($"--vnet-range: '{text}' is not an IPv4 network in CIDR form, e.g. 100.80.0.0/16");
         if (Woven.Security.DomainSettings.Ipv4RangeError(range) is { } error) throw new UsageException($"--vnet-range: {error}");
         return range;
+    }
+
+    private static System.Net.IPEndPoint? ParseControlTcp(string? text)
+    {
+        if (text is null) return null;
+        var endpoint = Endpoints.ParseListen("--control-tcp", text);
+        return Woven.Node.Control.ControlServer.TcpAddressError(endpoint) is { } error ? throw new UsageException($"--control-tcp: {error}") : endpoint;
     }
 
     private static string ParseTun(string text) =>

@@ -11,7 +11,7 @@ namespace Woven.Node.Control;
 
 /// <summary>
 /// The node's local control API: HTTP+JSON on a unix socket in the state directory (mode 0600, so only the owner
-/// of the node can talk to it). Versioned under /v1.
+/// of the node can talk to it), and optionally on a loopback TCP port with a bearer token. Versioned under /v1.
 /// </summary>
 public sealed partial class ControlServer : IAsyncDisposable
 {
@@ -51,8 +51,13 @@ public sealed partial class ControlServer : IAsyncDisposable
         builder.Services.AddSingleton(_loggers);
         // Request bodies use the same snake_case names as the answers (ttl_s, not ttlS).
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
-        builder.WebHost.ConfigureKestrel(k => k.ListenUnixSocket(_socketPath));
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.ListenUnixSocket(_socketPath);
+            ListenTcp(k);
+        });
         var app = builder.Build();
+        RequireTokenOnTcp(app);
         app.MapGet("/v1/status", () =>
         {
             var overlay = _node.Overlay!;
