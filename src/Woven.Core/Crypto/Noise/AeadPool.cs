@@ -3,26 +3,26 @@ using System.Security.Cryptography;
 namespace Woven.Crypto.Noise;
 
 /// <summary>
-/// ChaCha20Poly1305 instances for one key, rented one per operation. An instance is not safe for concurrent use on
+/// <see cref="AeadCipher"/> instances (ChaCha20-Poly1305) for one key, rented one per operation. An instance is not safe for concurrent use on
 /// every platform (OpenSSL keeps a context per instance), so threads that seal at once each get their own; in the
 /// steady state renting allocates nothing. Instances beyond the pool's capacity are disposed on return.
 /// </summary>
 internal sealed class AeadPool : IDisposable
 {
     private readonly byte[] _key = X25519KeyPair.NewSecretBuffer();
-    private readonly ChaCha20Poly1305?[] _slots;
+    private readonly AeadCipher?[] _slots;
     private readonly Lock _gate = new();
     private volatile bool _disposed;
 
     public AeadPool(ReadOnlySpan<byte> key)
     {
         key.CopyTo(_key);
-        _slots = new ChaCha20Poly1305?[Math.Clamp(Environment.ProcessorCount, 2, 64)];
-        _slots[0] = new ChaCha20Poly1305(_key);
+        _slots = new AeadCipher?[Math.Clamp(Environment.ProcessorCount, 2, 64)];
+        _slots[0] = AeadCipher.Create(_key);
     }
 
     /// <summary>An instance for this key, or null once disposed.</summary>
-    public ChaCha20Poly1305? Rent()
+    public AeadCipher? Rent()
     {
         var slots = _slots;
         int start = Environment.CurrentManagedThreadId;
@@ -34,11 +34,11 @@ internal sealed class AeadPool : IDisposable
         // The key is read only under the gate, so an instance is never made from a key that Dispose is zeroing.
         lock (_gate)
         {
-            return _disposed ? null : new ChaCha20Poly1305(_key);
+            return _disposed ? null : AeadCipher.Create(_key);
         }
     }
 
-    public void Return(ChaCha20Poly1305 aead)
+    public void Return(AeadCipher aead)
     {
         var slots = _slots;
         int start = Environment.CurrentManagedThreadId;

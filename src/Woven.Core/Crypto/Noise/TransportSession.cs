@@ -11,8 +11,9 @@ namespace Woven.Crypto.Noise;
 /// <see cref="ReplayWindow"/>, so messages may arrive out of order.
 /// <para>
 /// <see cref="TrySeal"/> may run on several threads at once; <see cref="TryOpen"/> too, with a short lock around
-/// the window. Neither throws on what arrives, and neither allocates for genuine traffic (a forged tag costs an
-/// exception inside the platform's AEAD, caught here). Output may be the plaintext's own buffer. After
+/// the window. Neither throws on what arrives, and neither allocates for genuine traffic. The AEAD is
+/// <see cref="AeadCipher"/>: OpenSSL's through EVP where it passed its self-check (a forged tag is a plain false),
+/// else .NET's (a forged tag costs an exception inside it, caught there). Output may be the plaintext's own buffer. After
 /// <see cref="TransportLimits.RejectAfterTime"/> or once the counters are used up, both refuse; well before that
 /// <see cref="NeedsRekey"/> turns true so that the owner can run a new handshake.
 /// </para>
@@ -104,7 +105,7 @@ public sealed class TransportSession : IDisposable
         {
             Span<byte> nonce = stackalloc byte[NonceSize];
             SymmetricState.WriteNonce(nonce, c);
-            aead.Encrypt(nonce, plaintext, output[..plaintext.Length], output.Slice(plaintext.Length, TagSize), associatedData);
+            if (!aead.TrySeal(nonce, plaintext, output[..plaintext.Length], output.Slice(plaintext.Length, TagSize), associatedData)) return false;
         }
         finally
         {
@@ -143,12 +144,7 @@ public sealed class TransportSession : IDisposable
         {
             Span<byte> nonce = stackalloc byte[NonceSize];
             SymmetricState.WriteNonce(nonce, counter);
-            aead.Decrypt(nonce, ciphertext[..length], ciphertext[length..], plaintext[..length], associatedData);
-        }
-        catch (CryptographicException)
-        {
-            // .NET has no non-throwing decrypt; the plaintext has already been zeroed by Decrypt.
-            return Reject();
+            if (!aead.TryOpen(nonce, ciphertext[..length], ciphertext[length..], plaintext[..length], associatedData)) return Reject();
         }
         finally
         {
