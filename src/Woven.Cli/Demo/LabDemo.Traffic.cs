@@ -142,6 +142,18 @@ internal sealed partial class LabDemo
         }
         Say($"iperf3 2 s TCP from prc1 (port-restricted) to sym1 (symmetric) at {server.Vip}, {how}: {mbits:F0} Mbit/s");
         _summary.Add($"iperf3     prc1 -> sym1 (port-restricted -> symmetric, {how}): {mbits:F0} Mbit/s");
+
+        // The same links as a user sees them, with the bytes the iperf3 run put on the relayed one.
+        var peers = await ExecAsync(_cluster.NamespaceOf("prc1"), TimeSpan.FromSeconds(20), ct, _cluster.Woven, "peers", "--state-dir", _cluster.Nodes["prc1"].StateDir);
+        if (peers.ExitCode == 0)
+        {
+            Say($"`woven peers` on prc1:");
+            foreach (var line in peers.Stdout.TrimEnd().Split('\n')) Console.WriteLine("    " + line.TrimEnd());
+        }
+        else
+        {
+            Fail($"woven peers on prc1: {peers}");
+        }
     }
 
     /// <summary>A message from the full-cone site to the symmetric site with <c>woven msg send</c> / <c>woven msg listen</c>.</summary>
