@@ -20,5 +20,8 @@ var root = new RootCommand("Woven: a self-organizing private network over a peer
     DhtCommand.Create(stateDir),
     IpCommand.Create(stateDir),
     PingCommand.Create(stateDir),
+    MsgCommand.Create(stateDir),
+    PresenceCommand.Create(stateDir),
 };
-return root.Parse(args).Invoke();
+// `woven msg send PEER TOPIC @FILE` reads FILE itself: no response files.
+return root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null }).Invoke();

@@ -21,7 +21,7 @@ namespace Woven.Node;
 /// A running node: the overlay on a real UDP socket with the system clock, plus its control API on a unix socket in
 /// the state directory. Start with <see cref="StartAsync"/>; <see cref="DisposeAsync"/> leaves the ring gracefully.
 /// </summary>
-public sealed class WovenNode : IAsyncDisposable
+public sealed partial class WovenNode : IAsyncDisposable
 {
     private readonly NodeOptions _options;
     private readonly ILoggerFactory _loggers;
@@ -66,6 +66,7 @@ public sealed class WovenNode : IAsyncDisposable
             membership: Membership);
         Dht = new DhtNode(Overlay, Identity, TimeProvider.System, new Random(), _options.Dht);
         Echo = new OverlayEcho(Overlay, TimeProvider.System);
+        StartMessaging();
         Overlay.Start(_options.Bootstraps);
         NetworkChange.NetworkAddressChanged += OnAddressChanged;
         await _control.StartAsync(cancellationToken);
@@ -311,6 +312,7 @@ public sealed class WovenNode : IAsyncDisposable
         Vnet?.Dispose();
         if (Vnet is null) _tun?.Dispose();
         if (Claim is not null) await Claim.DisposeAsync();
+        StopMessaging();
         Overlay?.Leave();
         if (_control is not null) await _control.DisposeAsync();
         _socket?.Dispose();

@@ -15,7 +15,8 @@ public enum MessageKind : byte
 }
 
 /// <summary>
-/// One fragment of a message. After the common header (flags: the <see cref="MessageKind"/>): sequence number (4),
+/// One fragment of a message. After the common header (flags: the <see cref="MessageKind"/> in the low two bits, and
+/// 0x80 "acknowledge now", set on the last frame the sender has to send for the moment): sequence number (4),
 /// request id (4; 0 for a one-way message), fragment index (2), fragment count (2), topic length (1), topic, data
 /// (the rest of the frame). The data is a slice of the frame it was read from.
 /// </summary>
@@ -23,12 +24,16 @@ public readonly ref struct DataFrame
 {
     public const int FixedSize = MessageFrame.HeaderSize + 4 + 4 + 2 + 2 + 1;
 
+    /// <summary>Flag: the sender has nothing more to send now, so the receiver should not delay its acknowledgement.</summary>
+    public const byte AckNowFlag = 0x80;
+
     /// <summary>More fragments than a message of <see cref="MessageService.MaxMessageSize"/> ever needs.</summary>
     public const int MaxFragments = 1024;
 
     public DataFrame(ulong senderEpoch, ulong receiverEpoch, uint sequence, MessageKind kind, uint requestId, ushort fragmentIndex,
-        ushort fragmentCount, ReadOnlySpan<byte> topic, ReadOnlySpan<byte> data)
+        ushort fragmentCount, ReadOnlySpan<byte> topic, ReadOnlySpan<byte> data, bool ackNow = false)
     {
+        AckNow = ackNow;
         SenderEpoch = senderEpoch;
         ReceiverEpoch = receiverEpoch;
         Sequence = sequence;
@@ -40,6 +45,7 @@ public readonly ref struct DataFrame
         Data = data;
     }
 
+    public bool AckNow { get; }
     public ulong SenderEpoch { get; }
     public ulong ReceiverEpoch { get; }
     public uint Sequence { get; }
@@ -60,7 +66,7 @@ public readonly ref struct DataFrame
         written = 0;
         if (Size > MessageFrame.MaxSize || Topic.Length is < 1 or > MessageFrame.MaxTopicBytes) return false;
         var w = new SpanWriter(destination);
-        MessageFrame.WriteHeader(ref w, MessageFrameKind.Data, (byte)Kind, SenderEpoch, ReceiverEpoch);
+        MessageFrame.WriteHeader(ref w, MessageFrameKind.Data, (byte)((byte)Kind | (AckNow ? AckNowFlag : 0)), SenderEpoch, ReceiverEpoch);
         w.U32(Sequence);
         w.U32(RequestId);
         w.U16(FragmentIndex);
@@ -86,11 +92,11 @@ public readonly ref struct DataFrame
         int topicLength = r.U8();
         var topic = r.Bytes(topicLength);
         if (!r.Ok) return false;
-        var kind = (MessageKind)flags;
+        var kind = (MessageKind)(flags & ~AckNowFlag);
         if (!Enum.IsDefined(kind) || (kind == MessageKind.Message) != (requestId == 0)) return false;
         if (count is 0 or > MaxFragments || index >= count) return false;
         if (topicLength is < 1 or > MessageFrame.MaxTopicBytes || MessageFrame.Text(topic) is null) return false;
-        result = new DataFrame(senderEpoch, receiverEpoch, seq, kind, requestId, index, count, topic, frame[(FixedSize + topicLength)..]);
+        result = new DataFrame(senderEpoch, receiverEpoch, seq, kind, requestId, index, count, topic, frame[(FixedSize + topicLength)..], (flags & AckNowFlag) != 0);
         return true;
     }
 

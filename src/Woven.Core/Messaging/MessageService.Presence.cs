@@ -41,6 +41,9 @@ public sealed partial class MessageService
         _members.Values.Where(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase))
             .OrderByDescending(m => m.Online).ThenByDescending(m => m.LastSeen).Select(m => (RingAddress?)m.Address).FirstOrDefault());
 
+    /// <summary>The name a member gave itself in its beacons; null when it was never heard of.</summary>
+    public string? NameOf(RingAddress address) => _overlay.Invoke(() => _members.TryGetValue(address, out var m) && m.Name.Length > 0 ? m.Name : null);
+
     /// <summary>Tells every linked peer that this node is leaving (call before the overlay leaves).</summary>
     public void Leave() => _overlay.Invoke(() =>
     {

@@ -6,7 +6,7 @@ namespace Woven.Messaging;
 
 public sealed partial class MessageService
 {
-    /// <summary>In-order frames acknowledged together at most; an early or repeated frame is acknowledged at once.</summary>
+    /// <summary>In-order frames acknowledged together at most, while frames come faster than the ack delay; an early or repeated frame is acknowledged at once.</summary>
     private const int AckEvery = 4;
 
     private void OnData(PeerSession s, in DataFrame frame, ReadOnlySpan<byte> bytes, long now)
@@ -61,17 +61,22 @@ public sealed partial class MessageService
             SendAck(s);
             return;
         }
-        bool filledGap = s.EarlyCount > 0;
+        bool filledGap = s.EarlyCount > 0, ackNow = frame.AckNow;
         Accept(s, frame);
         s.Expected++;
         while (s.EarlyCount > 0 && s.Early[s.Expected % AckFrame.MapBits] is { } early)
         {
             s.Early[s.Expected % AckFrame.MapBits] = null;
             s.EarlyCount--;
-            if (DataFrame.TryRead(early, out var next)) Accept(s, next);
+            if (DataFrame.TryRead(early, out var next))
+            {
+                ackNow |= next.AckNow;
+                Accept(s, next);
+            }
             s.Expected++;
         }
-        if (filledGap || ++s.Unacked >= AckEvery)
+        // A lone frame, the last of a burst or a frame sent again is acknowledged at once (no delay on a request's path); a stream every few frames.
+        if (filledGap || ackNow || ++s.Unacked >= AckEvery || now - s.LastAck >= Ticks(_options.AckDelay))
         {
             SendAck(s);
             return;
@@ -95,6 +100,7 @@ public sealed partial class MessageService
         }
         s.Unacked = 0;
         s.AckDue = long.MaxValue;
+        s.LastAck = _time.GetTimestamp();
         SendAck(s, s.ReceiveEpoch, s.Expected, map);
     }
 

@@ -22,7 +22,9 @@ public sealed partial class MessageService
         var m = f.Message;
         int offset = f.Index * m.Chunk;
         var chunk = m.Data.AsSpan(offset, Math.Min(m.Chunk, m.Data.Length - offset));
-        var frame = new DataFrame(s.SendEpoch, s.PeerEpoch, f.Sequence, m.Kind, m.RequestId, (ushort)f.Index, (ushort)m.FragmentCount, m.TopicBytes, chunk);
+        // The last frame for now (the queue is empty), or one sent again: the receiver answers at once.
+        bool ackNow = f.Sends > 0 || s.Pending.Count == 0;
+        var frame = new DataFrame(s.SendEpoch, s.PeerEpoch, f.Sequence, m.Kind, m.RequestId, (ushort)f.Index, (ushort)m.FragmentCount, m.TopicBytes, chunk, ackNow);
         if (!frame.TryWrite(_frame, out int n)) throw new InvalidOperationException("a data frame did not fit its own size");
         // Refused (no link yet and its queue full) counts as a loss: the retransmission timer tries again.
         _overlay.SendSecure(s.Peer, RoutedPayloadType.Message, _frame.AsSpan(0, n));

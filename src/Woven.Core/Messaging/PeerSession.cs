@@ -70,6 +70,7 @@ internal sealed class PeerSession(RingAddress peer, ulong sendEpoch, long initia
     public string AssemblyTopic { get; set; } = "";
     public int Unacked { get; set; }
     public long AckDue { get; set; } = long.MaxValue;
+    public long LastAck { get; set; } = long.MinValue / 2;
 
     public int InFlight => (int)(NextSequence - Base);
 }

@@ -79,6 +79,7 @@ public sealed partial class ControlServer : IAsyncDisposable
         });
         MapDht(app);
         MapPeers(app);
+        MapMessaging(app);
         app.MapPost("/v1/ping", async (HttpRequest http) =>
         {
             PingRequest? request;
@@ -112,7 +113,7 @@ public sealed partial class ControlServer : IAsyncDisposable
                 count, received.Count, rtts, received.Count > 0 ? Math.Round(received.Average(), 3) : null);
             return Results.Json(doc, ControlJson.Options, statusCode: received.Count > 0 ? 200 : 504);
         });
-        app.MapFallback(() => Results.Json(new { error = "unknown endpoint; this node serves GET /v1/status, GET /v1/peers, POST /v1/links/ADDRESS, GET /v1/dht?key=NAME, POST /v1/dht/put|create|remove and POST /v1/ping" }, ControlJson.Options, statusCode: 404));
+        app.MapFallback(() => Results.Json(new { error = "unknown endpoint; this node serves GET /v1/status, GET /v1/peers, POST /v1/links/ADDRESS, GET /v1/dht?key=NAME, POST /v1/dht/put|create|remove, POST /v1/ping, POST /v1/msg/send|request|bench, GET /v1/msg/listen|status and GET /v1/presence" }, ControlJson.Options, statusCode: 404));
         await app.StartAsync(cancellationToken);
         File.SetUnixFileMode(_socketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         _app = app;
