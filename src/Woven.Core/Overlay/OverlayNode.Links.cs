@@ -34,6 +34,8 @@ public sealed partial class OverlayNode
         public RingAddress? IntentVia { get; init; }
         public List<RingAddress> Relays { get; } = [];
         public bool IntentSent { get; set; }
+        /// <summary>The peer answered our intent (or sent its own): its candidates and relays are known.</summary>
+        public bool IntentAnswered { get; set; }
         public bool DirectOnly { get; init; }
         /// <summary>A link to a peer lost earlier, tried again in case the network had split: once up, this node joins through it.</summary>
         public bool Rejoin { get; set; }
@@ -144,6 +146,13 @@ public sealed partial class OverlayNode
             {
                 pending.IntentSent = true;
                 SendIntent(peer, pending.Roles, pending.Token, LinkIntentFlags.None, pending.IntentVia);
+            }
+            else if (pending.IntentSent && !pending.IntentAnswered && pending.Attempts % 2 == 0 && pending.Expected is { } again)
+            {
+                // Routed messages are not retransmitted hop by hop: an intent or its answer lost on the way (a ring
+                // still settling, a path being re-punched) would leave a peer behind a strict NAT with nothing to check
+                // towards and no relay to fall back on. Ask again until it answers; the peer treats a repeat as the same link.
+                SendIntent(again, pending.Roles, pending.Token, LinkIntentFlags.None, pending.IntentVia);
             }
             if (!pending.RelayAtOnce || pending.Relays.Count == 0 || pending.DirectOnly) return;
             // Just moved: the same hello through the three best relays at once, so that one that is linked to the peer
@@ -405,6 +414,7 @@ public sealed partial class OverlayNode
         {
             if (p.Expected != peer) continue;
             // We are opening this link already: learn the peer's candidates and relays for our checks and fallback.
+            p.IntentAnswered = true;
             p.Endpoints = [.. p.Endpoints.Union(intent.Candidates).Take(EndpointList.MaxCount * 2)];
             AddRelays(p, intent.Relays.Where(r => _table.TryGetValue(r, out var rc) && !rc.IsRelayed));
         }
@@ -415,6 +425,7 @@ public sealed partial class OverlayNode
             && StartLink(peer, intent.Candidates, intent.Roles.Mirror(), intent.Token, intentVia: arrivedVia, relays: relays) is { } started)
         {
             started.IntentSent = true;
+            started.IntentAnswered = true;
         }
         SendIntent(peer, intent.Roles.Mirror(), intent.Token, LinkIntentFlags.Reply, arrivedVia);
     }
