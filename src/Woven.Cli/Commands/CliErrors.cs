@@ -1,5 +1,5 @@
 using System.Net;
-using System.Net.Sockets;
+using Woven.Node.Config;
 
 namespace Woven.Cli.Commands;
 
@@ -10,12 +10,8 @@ internal sealed class UsageException(string message) : Exception(message);
 internal static class Endpoints
 {
     /// <summary>ADDR:PORT with a literal address (IPv6 in brackets).</summary>
-    public static IPEndPoint ParseListen(string flag, string text)
-    {
-        if (!IPEndPoint.TryParse(text, out var ep) || ep.Port == 0 && !text.EndsWith(":0", StringComparison.Ordinal) || !text.Contains(':'))
-            throw new UsageException($"{flag}: '{text}' is not ADDR:PORT (for example 0.0.0.0:7000 or 127.0.0.1:7001)");
-        return ep;
-    }
+    public static IPEndPoint ParseListen(string flag, string text) =>
+        ConfigParsers.Listen(text, out var ep) is { } error ? throw new UsageException($"{flag}: {error}") : ep!;
 
     /// <summary>HOST:PORT[,HOST:PORT...]; host names are resolved now.</summary>
     public static IReadOnlyList<IPEndPoint> ParseBootstraps(string flag, IEnumerable<string> values)
@@ -23,27 +19,8 @@ internal static class Endpoints
         var result = new List<IPEndPoint>();
         foreach (var item in values.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
         {
-            if (IPEndPoint.TryParse(item, out var ep) && ep.Port != 0 && item.Contains(':'))
-            {
-                result.Add(ep);
-                continue;
-            }
-            int colon = item.LastIndexOf(':');
-            if (colon <= 0 || !int.TryParse(item[(colon + 1)..], out int port) || port is < 1 or > 65535)
-                throw new UsageException($"{flag}: '{item}' is not HOST:PORT (for example 192.0.2.10:7000 or seed.example:7000)");
-            var host = item[..colon];
-            IPAddress[] addresses;
-            try
-            {
-                addresses = Dns.GetHostAddresses(host);
-            }
-            catch (SocketException e)
-            {
-                throw new UsageException($"{flag}: cannot resolve '{host}' ({e.SocketErrorCode}); give an address or a resolvable host name");
-            }
-            var chosen = addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? addresses.FirstOrDefault()
-                ?? throw new UsageException($"{flag}: '{host}' has no addresses");
-            result.Add(new IPEndPoint(chosen, port));
+            if (ConfigParsers.HostPort(item, out var ep) is { } error) throw new UsageException($"{flag}: {error}");
+            result.Add(ep!);
         }
         return result;
     }

@@ -1,9 +1,11 @@
+using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Logging;
 using Woven.Platform.State;
 
 namespace Woven.Node.Control;
@@ -46,13 +48,18 @@ public sealed partial class ControlServer
     /// </summary>
     private void RequireTokenOnTcp(WebApplication app)
     {
+        var log = _loggers.CreateLogger<ControlServer>();
         app.Use(async (HttpContext context, RequestDelegate next) =>
         {
-            if (context.Connection.LocalIpAddress is null || Authorized(context.Request.Headers.Authorization.ToString()))
+            long start = Stopwatch.GetTimestamp();
+            bool unix = context.Connection.LocalIpAddress is null;
+            if (unix || Authorized(context.Request.Headers.Authorization.ToString()))
             {
                 await next(context);
+                ControlServerLog.Served(log, context.Request.Method, context.Request.Path, context.Response.StatusCode, Stopwatch.GetElapsedTime(start).TotalMilliseconds, unix ? "unix" : "tcp");
                 return;
             }
+            ControlServerLog.Refused(log, context.Request.Method, context.Request.Path, context.Connection.RemoteIpAddress?.ToString() ?? "?");
             context.Response.Headers.WWWAuthenticate = "Bearer realm=\"woven\"";
             await Results.Json(new { error = $"authorization: send the token in {TokenFile} in the header Authorization: Bearer TOKEN" }, ControlJson.Options, statusCode: 401)
                 .ExecuteAsync(context);
