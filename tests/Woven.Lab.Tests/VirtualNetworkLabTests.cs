@@ -71,6 +71,14 @@ public partial class VirtualNetworkLabTests(ITestOutputHelper output)
         Assert.True(bits > 1e6, $"only {bits / 1e6:F2} Mbit/s");
         if (!server.HasExited) server.Kill();
 
+        // woven peers on prc names sym from sym's own address claim in the DHT (these nodes have no certificates) and
+        // counts the iperf3 bytes on their link.
+        var peers = await lab.Nodes["prc"].Control.GetPeersAsync(cts.Token);
+        var sym = Assert.Single(peers.Peers, p => p.Vip == vnets["sym"].Address);
+        Assert.Equal(("sym", "dht"), (sym.Name, sym.IdentitySource));
+        Assert.True(sym.BytesOut > 100_000, $"only {sym.BytesOut} bytes counted towards sym");
+        output.WriteLine($"prc's link to sym: {sym.Path} {sym.Transport ?? sym.Via}, {sym.BytesOut:N0} bytes out, {sym.BytesIn:N0} in");
+
         // An ssh login from the full-cone site to an sshd listening only on the symmetric site's virtual address.
         using (var sshd = new LabSsh(lab.Lab, lab.NamespaceOf("sym"), vnets["sym"].Address!))
         {
