@@ -30,16 +30,21 @@ internal static partial class MsgCommand
     private static Option<double> Timeout(double seconds) => new("--timeout") { Description = $"Seconds to wait (default {seconds})", DefaultValueFactory = _ => seconds };
 
     /// <summary>TEXT, or @FILE for the bytes of a file (@- for standard input).</summary>
-    private static MessageRequest? Body(string peer, string topic, string message, double timeout, out string? error)
+    private static MessageRequest? Body(string peer, string topic, string message, double timeout, out string? error, int count = 1)
     {
         error = null;
+        if (count is < 1 or > 1_000_000)
+        {
+            error = $"--count: {count} is outside 1 to 1000000";
+            return null;
+        }
         if (timeout is <= 0 or > 600)
         {
             error = $"--timeout: {timeout} is outside (0, 600] seconds";
             return null;
         }
         int ms = (int)Math.Ceiling(timeout * 1000);
-        if (!message.StartsWith('@')) return new MessageRequest(peer, topic, message, null, ms);
+        if (!message.StartsWith('@')) return new MessageRequest(peer, topic, message, null, ms, count);
         string path = message[1..];
         try
         {
@@ -55,7 +60,7 @@ internal static partial class MsgCommand
             {
                 data = File.ReadAllBytes(path);
             }
-            return new MessageRequest(peer, topic, null, Convert.ToBase64String(data), ms);
+            return new MessageRequest(peer, topic, null, Convert.ToBase64String(data), ms, count);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -71,14 +76,17 @@ internal static partial class MsgCommand
         var text = new Argument<string>("message") { Description = "The message: TEXT, or @FILE for a file's bytes (@- for standard input)" };
         var timeout = Timeout(10);
         var json = new Option<bool>("--json") { Description = "Print the control API's JSON answer" };
-        var command = new Command("send", "Send a message and wait until the peer acknowledges it") { peer, topic, text, timeout, json, stateDir };
+        var count = new Option<int>("--count", "-n") { Description = "Send it this many times, all at once; TEXT gets \" 0\", \" 1\", ... appended", DefaultValueFactory = _ => 1 };
+        var command = new Command("send", "Send a message and wait until the peer acknowledges it") { peer, topic, text, timeout, count, json, stateDir };
         command.SetAction(async (parse, ct) =>
         {
-            var body = Body(parse.GetValue(peer)!, parse.GetValue(topic)!, parse.GetValue(text)!, parse.GetValue(timeout), out var error);
+            var body = Body(parse.GetValue(peer)!, parse.GetValue(topic)!, parse.GetValue(text)!, parse.GetValue(timeout), out var error, parse.GetValue(count));
             if (body is null) return Usage("send", error!);
             return await CallAsync("send", parse.GetValue(stateDir)!, "v1/msg/send", body, TimeSpan.FromMilliseconds(body.TimeoutMs!.Value), root =>
             {
                 if (parse.GetValue(json)) return null;
+                int sent = root.GetProperty("count").GetInt32();
+                if (sent > 1) return $"delivered {sent} messages to {parse.GetValue(peer)} ({root.GetProperty("address").GetString()![..8]}) on {root.GetProperty("topic").GetString()} in {root.GetProperty("ms").GetDouble():F2} ms";
                 return $"delivered {root.GetProperty("bytes").GetInt32()} bytes to {parse.GetValue(peer)} ({root.GetProperty("address").GetString()![..8]}) on {root.GetProperty("topic").GetString()} in {root.GetProperty("ms").GetDouble():F2} ms";
             }, ct);
         });

@@ -25,18 +25,30 @@ public sealed partial class ControlServer
             var (target, error) = await ReadMessageAsync(http);
             if (error is not null) return error;
             var (request, peer, data, timeout) = target!.Value;
+            int count = request.Count ?? 1;
+            if (count is < 1 or > 1_000_000) return Error(400, $"count: {count} is outside 1 to 1000000");
             var watch = Stopwatch.StartNew();
             bool delivered;
             try
             {
-                delivered = await _node.Messaging!.SendAsync(peer, request.Topic!, data).WaitAsync(timeout);
+                var messaging = _node.Messaging!;
+                if (count == 1)
+                {
+                    delivered = await messaging.SendAsync(peer, request.Topic!, data).WaitAsync(timeout);
+                }
+                else
+                {
+                    var sends = Enumerable.Range(0, count).Select(i =>
+                        messaging.SendAsync(peer, request.Topic!, request.Text is null ? data : Encoding.UTF8.GetBytes($"{request.Text} {i}"))).ToList();
+                    delivered = (await Task.WhenAll(sends).WaitAsync(timeout)).All(ok => ok);
+                }
             }
             catch (TimeoutException)
             {
                 return Error(504, $"timeout: {peer.ToShortString()} did not acknowledge within {timeout.TotalSeconds:0.#} s (the message stays queued and is retried)");
             }
             if (!delivered) return Error(503, $"peer: {peer.ToShortString()} did not acknowledge after every retry, or too much is queued for it");
-            return Results.Json(new MessageSentDocument(request.Peer!, peer.ToString(), request.Topic!, data.Length, true, Math.Round(watch.Elapsed.TotalMilliseconds, 3)), ControlJson.Options);
+            return Results.Json(new MessageSentDocument(request.Peer!, peer.ToString(), request.Topic!, data.Length, true, Math.Round(watch.Elapsed.TotalMilliseconds, 3), count), ControlJson.Options);
         });
         app.MapPost("/v1/msg/request", async (HttpRequest http) =>
         {

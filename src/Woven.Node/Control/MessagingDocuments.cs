@@ -1,10 +1,13 @@
 namespace Woven.Node.Control;
 
-/// <summary>POST /v1/msg/send and /v1/msg/request: a peer, a topic, and text or base64 data.</summary>
-public sealed record MessageRequest(string? Peer, string? Topic, string? Text, string? DataBase64, int? TimeoutMs);
+/// <summary>
+/// POST /v1/msg/send and /v1/msg/request: a peer, a topic, and text or base64 data. A send may repeat the message
+/// <c>count</c> times, all queued at once (text gets " 0", " 1", ... appended).
+/// </summary>
+public sealed record MessageRequest(string? Peer, string? Topic, string? Text, string? DataBase64, int? TimeoutMs, int? Count = null);
 
 /// <summary>The answer of POST /v1/msg/send.</summary>
-public sealed record MessageSentDocument(string Peer, string Address, string Topic, int Bytes, bool Delivered, double Ms);
+public sealed record MessageSentDocument(string Peer, string Address, string Topic, int Bytes, bool Delivered, double Ms, int Count);
 
 /// <summary>A received message, one line of GET /v1/msg/listen, or the answer of POST /v1/msg/request.</summary>
 public sealed record MessageDocument(string From, string? FromName, string Topic, string Kind, uint? RequestId, int Bytes, string? Text, string DataBase64, DateTimeOffset Received, bool? Answered);
