@@ -96,32 +96,29 @@ internal static partial class MsgCommand
             return 1;
         }
         rtts.Sort();
-        // The stream: keep 128 datagrams in flight, as the messaging window does; a datagram lost is not sent again.
+        // The stream: keep 128 datagrams in flight, as the messaging window does. Nothing is sent again: when no answer
+        // comes for 20 ms, whatever is outstanding counts as lost and the window starts over.
         const int Window = 128;
         int sent = 0, answered = 0;
         var watch = Stopwatch.StartNew();
-        while (sent < Math.Min(count, Window)) await socket.SendAsync(send, SocketFlags.None, ct).AsTask().ContinueWith(_ => sent++, TaskScheduler.Default);
-        while (answered < sent)
+        while (answered < count)
         {
-            using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            wait.CancelAfter(TimeSpan.FromMilliseconds(200));
-            try
-            {
-                await socket.ReceiveAsync(receive, SocketFlags.None, wait.Token);
-            }
-            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-            {
-                // Lost on the way: its slot is freed so the stream goes on.
-                lost++;
-                answered++;
-                if (sent < count) { await socket.SendAsync(send, SocketFlags.None, ct); sent++; }
-                continue;
-            }
-            answered++;
-            if (sent < count)
+            while (sent < count && sent - answered < Window)
             {
                 await socket.SendAsync(send, SocketFlags.None, ct);
                 sent++;
+            }
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            wait.CancelAfter(TimeSpan.FromMilliseconds(20));
+            try
+            {
+                await socket.ReceiveAsync(receive, SocketFlags.None, wait.Token);
+                answered++;
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                lost += sent - answered;
+                answered = sent;
             }
         }
         double seconds = watch.Elapsed.TotalSeconds;
