@@ -157,7 +157,7 @@ internal sealed partial class LabDemo
     }
 
     /// <summary>A message from the full-cone site to the symmetric site with <c>woven msg send</c> / <c>woven msg listen</c>.</summary>
-    private async Task ExchangeMessageAsync(CancellationToken ct)
+    private async Task ExchangeMessageAsync(Dictionary<(string, string), PairLink> paths, CancellationToken ct)
     {
         // The messaging commands arrive in their own change; the demo says so plainly when this build has none.
         var help = await ExecAsync(_cluster.NamespaceOf("boot"), TimeSpan.FromSeconds(20), ct, _cluster.Woven, "--help");
@@ -212,9 +212,11 @@ internal sealed partial class LabDemo
             return;
         }
         double ms = (_clock.Elapsed - start).TotalMilliseconds;
+        var link = paths[("cone1", "sym2")];
+        string how = link.Path == "relayed" ? $"a link relayed via {(link.Via is { Length: >= 8 } v ? NameOf(v) : "a relay")}" : $"a {link.Path} link";
         Say($"message: cone1 `woven msg send sym2 {MessageTopic} \"{text}\"`; sym2 `woven msg listen {MessageTopic} --count 1` printed:");
         foreach (var line in got.Split('\n')) Console.WriteLine("    " + line.TrimEnd());
-        _summary.Add($"messaging  cone1 (full-cone) -> sym2 (symmetric) on topic {MessageTopic}: delivered ({ms:F0} ms with both commands' start-up)");
+        _summary.Add($"messaging  cone1 (full-cone) -> sym2 (symmetric) on topic {MessageTopic} over {how}: delivered ({ms:F0} ms with both commands' start-up)");
     }
 
     [GeneratedRegex(@"(\d+) received")]

@@ -91,7 +91,7 @@ internal sealed partial class LabDemo : IDisposable
         var paths = await ShowLinksAsync(ct);
         await PingByNameAsync(ct);
         await RunIperfAsync(paths, ct);
-        await ExchangeMessageAsync(ct);
+        await ExchangeMessageAsync(paths, ct);
         int code = Finish();
         if (keep && code == 0) await KeepAsync(ct);
         return code;
