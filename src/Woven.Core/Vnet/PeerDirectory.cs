@@ -6,12 +6,6 @@ using Woven.Security;
 
 namespace Woven.Vnet;
 
-/// <summary>Who a peer is in the virtual network, and where that was learnt (<c>certificate</c>, <c>dht</c> or <c>none</c>).</summary>
-public sealed record PeerIdentity(string? Name, IPAddress? Vip, string Source)
-{
-    public static readonly PeerIdentity Unknown = new(null, null, "none");
-}
-
 /// <summary>
 /// Looks up the name and virtual address of a linked peer for <c>woven peers</c>. A member certificate that names
 /// them answers at once. Otherwise the peer's address claim is looked for in the DHT: a node claims the first free

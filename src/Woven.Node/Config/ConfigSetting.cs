@@ -8,9 +8,4 @@ namespace Woven.Node.Config;
 public sealed record ConfigSetting(string Key, IReadOnlyList<ConfigItem> Items)
 {
     public static ConfigSetting One(string key, string text, string origin) => new(key, [new ConfigItem(text, origin)]);
-
-    public string Origin => Items.Count > 0 ? Items[0].Origin : Key;
 }
-
-/// <summary>A value's text and where it came from.</summary>
-public sealed record ConfigItem(string Text, string Origin);
