@@ -18,7 +18,6 @@ public sealed class PeerDirectory
     private const int CandidatesAsked = 2;
     private static readonly TimeSpan Found = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan NotFound = TimeSpan.FromSeconds(30);
-    private static readonly TimeSpan LookupTimeout = TimeSpan.FromSeconds(3);
 
     private readonly DhtNode? _dht;
     private readonly IPNetwork _range;
@@ -37,6 +36,7 @@ public sealed class PeerDirectory
     /// <summary>Lookups that went to the DHT (not answered from a certificate or the cache).</summary>
     public long DhtLookups { get; private set; }
 
+    /// <summary>The peer's name and address; cancelling gives what is known without the DHT (and caches nothing).</summary>
     public async Task<PeerIdentity> LookupAsync(RingAddress peer, byte[]? certificate, CancellationToken cancellationToken)
     {
         MemberCertificate? cert = null;
@@ -49,7 +49,16 @@ public sealed class PeerDirectory
         {
             if (_cache.TryGetValue(peer, out var hit) && now < hit.Until) return Merge(cert, hit.Identity);
         }
-        var found = await FromDhtAsync(peer, cancellationToken);
+        PeerIdentity? found;
+        try
+        {
+            found = await FromDhtAsync(peer, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // The caller stopped waiting (the DHT is slow): unknown this time, and asked again next time.
+            return Merge(cert, PeerIdentity.Unknown);
+        }
         var keep = found is null ? NotFound : Found;
         lock (_cache)
         {
@@ -66,19 +75,12 @@ public sealed class PeerDirectory
     private async Task<PeerIdentity?> FromDhtAsync(RingAddress peer, CancellationToken cancellationToken)
     {
         var candidates = Enumerable.Range(0, CandidatesAsked).Select(n => VirtualNetwork.Candidate(_range, peer, n)).ToList();
-        var lookups = candidates.Select(a => _dht!.GetAsync(VirtualNetwork.AddressKey(a)).WaitAsync(LookupTimeout, _time, cancellationToken)).ToList();
+        // A get always ends, with the DHT's own attempts and timeout (status timeout or unavailable): no timer here.
+        var lookups = candidates.Select(a => _dht!.GetAsync(VirtualNetwork.AddressKey(a)).WaitAsync(cancellationToken)).ToList();
         ulong nowMs = (ulong)_time.GetUtcNow().ToUnixTimeMilliseconds();
         for (int i = 0; i < lookups.Count; i++)
         {
-            DhtResult result;
-            try
-            {
-                result = await lookups[i];
-            }
-            catch (TimeoutException)
-            {
-                continue;
-            }
+            var result = await lookups[i];
             var claim = result.Records
                 .Where(r => r.Kind == DhtKind.Claim && r.IsLive(nowMs) && RingAddress.FromPublicKey(r.Owner) == peer)
                 .FirstOrDefault();

@@ -6,6 +6,8 @@ namespace Woven.Node.Control;
 
 public sealed partial class ControlServer
 {
+    private static readonly TimeSpan LookupPatience = TimeSpan.FromSeconds(3);
+
     private PeerDirectory? _directory;
     private bool _directoryHasDht;
 
@@ -18,7 +20,10 @@ public sealed partial class ControlServer
             var snapshot = overlay.Snapshot();
             var status = StatusDocument.From(snapshot, overlay.Identity.PublicKey, _node.TransportStatus());
             var directory = Identities();
-            var identities = await Task.WhenAll(snapshot.Peers.Select(p => directory.LookupAsync(p.Address, p.Certificate, ct)));
+            // The table must not wait for a slow DHT: what is not found within 3 s is shown as unknown this time.
+            using var patience = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            patience.CancelAfter(LookupPatience);
+            var identities = await Task.WhenAll(snapshot.Peers.Select(p => directory.LookupAsync(p.Address, p.Certificate, patience.Token)));
             var entries = snapshot.Peers.Select((p, i) =>
             {
                 var shown = status.Peers[i];
