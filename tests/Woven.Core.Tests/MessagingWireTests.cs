@@ -26,6 +26,16 @@ public class MessagingWireTests
         Assert.Equal((0x0102030405060708UL, 9UL, 0xAABBCCDDu, MessageKind.Request, 5u, (ushort)1, (ushort)3, "chat"),
             (f.SenderEpoch, f.ReceiverEpoch, f.Sequence, f.Kind, f.RequestId, f.FragmentIndex, f.FragmentCount, f.TopicText));
         Assert.Equal([0, 1, 2], f.Data.ToArray());
+        Assert.False(f.AckNow);
+
+        // "Acknowledge now" is the top bit of the flags, beside the kind.
+        Assert.True(new DataFrame(1, 0, 0, MessageKind.Response, 9, 0, 1, "r"u8, [], ackNow: true).TryWrite(_buffer, out int n));
+        Assert.Equal(0x82, _buffer[1]);
+        Assert.True(DataFrame.TryRead(_buffer.AsSpan(0, n), out var urgent));
+        Assert.True(urgent.AckNow);
+        Assert.Equal(MessageKind.Response, urgent.Kind);
+        _buffer[1] = 0x42;
+        Assert.False(DataFrame.TryRead(_buffer.AsSpan(0, n), out _), "an unknown flag bit");
     }
 
     [Fact]

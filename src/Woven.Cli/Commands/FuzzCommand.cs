@@ -20,7 +20,7 @@ internal static class FuzzCommand
                 + string.Join(", ", FuzzHarness.TargetNames),
             AllowMultipleArgumentsPerToken = true,
         };
-        var command = new Command("fuzz", "Fuzz the node's decoders (wire, Noise, STUN, certificates, revocation lists, domain files, join tokens, DHT) and its receive path")
+        var command = new Command("fuzz", "Fuzz the node's decoders (wire, Noise, STUN, certificates, revocation lists, domain files, join tokens, DHT, messaging) and its receive path")
         {
             iterations, seed, json, targets,
         };

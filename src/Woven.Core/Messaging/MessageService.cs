@@ -101,8 +101,11 @@ public sealed partial class MessageService : IDisposable
     }
 
     /// <summary>Sends a request; <paramref name="done"/> gets the response, or null after <paramref name="timeout"/> or when the peer is unreachable.</summary>
+    /// <exception cref="ArgumentException">A bad topic, a request over <see cref="MaxMessageSize"/>, or this node itself.</exception>
     public void Request(RingAddress to, string topic, byte[] data, TimeSpan timeout, Action<ReceivedMessage?> done) => _overlay.Invoke(() =>
     {
+        var error = Check(to, topic, data.Length);
+        if (error is not null) throw new ArgumentException(error);
         uint id = _nextRequestId++;
         if (_nextRequestId == 0) _nextRequestId = 1;
         _requests[(to, id)] = (done, _time.GetTimestamp() + Ticks(timeout));
