@@ -3,17 +3,6 @@ using Woven.Wire;
 
 namespace Woven.Messaging;
 
-/// <summary>What a data frame's message is.</summary>
-public enum MessageKind : byte
-{
-    /// <summary>A one-way message.</summary>
-    Message = 0,
-    /// <summary>A request: the receiver is expected to answer with a response of the same request id.</summary>
-    Request = 1,
-    /// <summary>The answer to a request.</summary>
-    Response = 2,
-}
-
 /// <summary>
 /// One fragment of a message. After the common header (flags: the <see cref="MessageKind"/> in the low two bits, and
 /// 0x80 "acknowledge now", set on the last frame the sender has to send for the moment): sequence number (4),

@@ -4,9 +4,6 @@ using Woven.Wire;
 
 namespace Woven.Messaging;
 
-/// <summary>What one member says about another in a beacon's gossip.</summary>
-public readonly record struct PresenceGossip(RingAddress Address, bool Online, uint AgeMs, string Name);
-
 /// <summary>
 /// A presence beacon. After the common header (flags: 1 when the sender is leaving; receiver epoch 0): name length
 /// (1), the sender's name, gossip count (1), then per entry: ring address (20), state (1: 1 online, 2 offline), age of
