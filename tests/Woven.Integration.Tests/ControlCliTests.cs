@@ -106,6 +106,9 @@ public class ControlCliTests
             }
             // The unix socket needs no token (its mode 0600 guards it).
             Assert.Equal(address, (await node.Control.GetStatusAsync(cts.Token)).Address);
+            // A node that stops takes its token with it.
+            Assert.True(node.Stop(TimeSpan.FromSeconds(10)), "the node did not stop on SIGTERM");
+            Assert.False(System.IO.File.Exists(tokenFile), "control.token is left after the node stopped");
 
             var open = await WovenBinary.RunAsync(TimeSpan.FromSeconds(30), "up", "--state-dir", Path.Combine(dir, "m"), "--listen", "127.0.0.1:0", "--control-tcp", "0.0.0.0:7070");
             Assert.Equal(2, open.ExitCode);

@@ -181,5 +181,6 @@ public sealed partial class ControlServer : IAsyncDisposable
         await _app.DisposeAsync();
         _app = null;
         if (File.Exists(_socketPath)) File.Delete(_socketPath);
+        if (Tcp is not null && File.Exists(TokenFile)) File.Delete(TokenFile);
     }
 }
