@@ -225,14 +225,16 @@ public partial class WireMalformedTests
     public void Routed_rejects_unknown_mode_flags_and_payload_type()
     {
         var datagram = WireSamples.Encode(WireSamples.Header(RoutedPayloadType.Data, 4), [1, 2, 3, 4]);
-        // Every flag bit the enum defines is accepted (ExcludeOrigin = 0x01 at least); any other bit is malformed.
+        // Every flag bit the enum defines is accepted (ExcludeOrigin = 0x01 at least); any other bit is malformed; so is
+        // a payload type the enum does not define (1 to 10 today).
+        Assert.Equal(Enumerable.Range(1, 10), Enum.GetValues<RoutedPayloadType>().Select(t => (int)t));
         int knownFlags = Enum.GetValues<RoutedFlags>().Aggregate(0, (all, f) => all | (int)f);
         Assert.Equal(0x01, knownFlags & 0x01);
         for (int value = 0; value <= 255; value++)
         {
             Assert.Equal(value is 1 or 2, Routed.TryRead(Body(With(datagram, Envelope.HeaderSize + RoutedModeOffset, (byte)value)), out _));
             Assert.Equal((value & ~knownFlags) == 0, Routed.TryRead(Body(With(datagram, Envelope.HeaderSize + RoutedFlagsOffset, (byte)value)), out _));
-            Assert.Equal(value is >= 1 and <= 9, Routed.TryRead(Body(With(datagram, Envelope.HeaderSize + RoutedTypeOffset, (byte)value)), out _));
+            Assert.Equal(Enum.IsDefined((RoutedPayloadType)value), Routed.TryRead(Body(With(datagram, Envelope.HeaderSize + RoutedTypeOffset, (byte)value)), out _));
         }
     }
 
