@@ -69,8 +69,16 @@ public sealed class AddressClaim : IAsyncDisposable
         }
         if (Address is null) throw new InvalidOperationException($"no free address in {_range} after 64 candidates");
 
-        var named = await _dht.CreateAsync(VirtualNetwork.NameKey(Fqdn), System.Text.Encoding.ASCII.GetBytes(Address.ToString()), Lease);
-        if (named.Ok) _nameRecord = named.Records[0];
+        // Like the address: only a conflict (another member holds the name) is final; an unavailable DHT (a ring still
+        // forming, replicas not answering) is tried again each second, for at most a minute.
+        for (int attempt = 0; attempt < 60; attempt++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var named = await _dht.CreateAsync(VirtualNetwork.NameKey(Fqdn), System.Text.Encoding.ASCII.GetBytes(Address.ToString()), Lease);
+            if (named.Ok) _nameRecord = named.Records[0];
+            if (named.Ok || named.Status == DhtStatus.Conflict) break;
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+        }
         _renewals = RenewLoopAsync(_stop.Token);
         return Address;
     }
