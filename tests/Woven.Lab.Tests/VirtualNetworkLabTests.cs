@@ -78,6 +78,11 @@ public partial class VirtualNetworkLabTests(ITestOutputHelper output)
         Assert.Equal(("sym", "dht"), (sym.Name, sym.IdentitySource));
         Assert.True(sym.BytesOut > 100_000, $"only {sym.BytesOut} bytes counted towards sym");
         output.WriteLine($"prc's link to sym: {sym.Path} {sym.Transport ?? sym.Via}, {sym.BytesOut:N0} bytes out, {sym.BytesIn:N0} in");
+        // Over a relayed link the 32 KB TUN MTU is too much for one relayed datagram: TCP's first large segments are
+        // answered with ICMP "fragmentation needed", and the transfer above ran on the smaller path MTU it set.
+        var prcVnet = (await lab.StatusAsync("prc", cts.Token)).Vnet!;
+        output.WriteLine($"prc: {prcVnet.TooBigForPath} packets refused with ICMP fragmentation-needed, {prcVnet.DroppedIncomplete} incomplete");
+        if (sym.Path == "relayed") Assert.True(prcVnet.TooBigForPath > 0, "a relayed link carried large DF packets without an ICMP fragmentation-needed");
 
         // An ssh login from the full-cone site to an sshd listening only on the symmetric site's virtual address.
         using (var sshd = new LabSsh(lab.Lab, lab.NamespaceOf("sym"), vnets["sym"].Address!))

@@ -131,13 +131,14 @@ public sealed record VnetDocument(
     long DroppedNotForUs,
     long DroppedMalformed,
     long DroppedQueueFull,
-    long DroppedIncomplete)
+    long DroppedIncomplete,
+    long TooBigForPath)
 {
     public static VnetDocument From(Woven.Vnet.VirtualNetwork v, Woven.Vnet.AddressClaim? claim, string? tun, int mtu)
     {
         var c = v.Counters;
         return new VnetDocument(v.Range.ToString(), v.Address?.ToString(), claim?.Fqdn, claim?.HoldsName ?? false, tun, mtu,
-            c.PacketsOut, c.PacketsIn, c.BytesOut, c.BytesIn, c.DroppedNoRoute, c.DroppedSpoofed, c.DroppedNotForUs, c.DroppedMalformed, c.DroppedQueueFull, c.DroppedIncomplete);
+            c.PacketsOut, c.PacketsIn, c.BytesOut, c.BytesIn, c.DroppedNoRoute, c.DroppedSpoofed, c.DroppedNotForUs, c.DroppedMalformed, c.DroppedQueueFull, c.DroppedIncomplete, c.TooBigForPath);
     }
 }
 
