@@ -19,9 +19,11 @@ public class MessagingTests(ITestOutputHelper output)
     {
         private readonly Random _random;
         private readonly List<(NodeIdentity Identity, ClearLinkCrypto Crypto)> _keys = [];
+        private readonly TimeSpan _beaconInterval;
 
-        public Mesh(int count, int seed, double jitterMs = 15)
+        public Mesh(int count, int seed, double jitterMs = 15, TimeSpan? beaconInterval = null)
         {
+            _beaconInterval = beaconInterval ?? TimeSpan.FromSeconds(2);
             _random = new Random(seed);
             Options = new SimNetworkOptions { LatencyMin = TimeSpan.FromMilliseconds(5), LatencyMax = TimeSpan.FromMilliseconds(15), Jitter = TimeSpan.FromMilliseconds(jitterMs) };
             Network = new SimNetwork(Loop, Options, _random.Next());
@@ -50,7 +52,7 @@ public class MessagingTests(ITestOutputHelper output)
         public List<MessageService> Services { get; } = [];
         public List<IPEndPoint> Endpoints { get; } = [];
 
-        public static MessagingOptions ServiceOptions(int i) => new() { Name = $"n{i}", BeaconInterval = TimeSpan.FromSeconds(2), OfflineAfter = TimeSpan.FromSeconds(7) };
+        public MessagingOptions ServiceOptions(int i) => new() { Name = $"n{i}", BeaconInterval = _beaconInterval, OfflineAfter = _beaconInterval * 3.5 };
 
         private void Create(int i)
         {
@@ -213,6 +215,21 @@ public class MessagingTests(ITestOutputHelper output)
         mesh.Run(TimeSpan.FromSeconds(4));
         Assert.True(goneDone);
         Assert.Null(gone);
+    }
+
+    [Fact]
+    public void A_joining_node_and_its_peers_learn_each_others_names_at_once_not_a_beacon_interval_later()
+    {
+        // Beacons only every 60 s: the names must come from the first beacon on a new link and its answer.
+        var mesh = new Mesh(4, seed: 46, beaconInterval: TimeSpan.FromSeconds(60));
+        for (int i = 0; i < 4; i++)
+        {
+            foreach (var p in mesh.Nodes[i].Snapshot().Peers)
+            {
+                int k = mesh.Nodes.FindIndex(n => n.Address == p.Address);
+                Assert.True(mesh.Services[i].NameOf(p.Address) == $"n{k}", $"n{i} does not know the name of its peer n{k} 30 s after the start");
+            }
+        }
     }
 
     [Fact]

@@ -19,6 +19,8 @@ public sealed partial class MessageService
     private const int MaxMembers = 4096;
 
     private readonly Dictionary<RingAddress, Member> _members = [];
+    private readonly List<RingAddress> _linked = [];
+    private readonly HashSet<RingAddress> _greeted = [];
     private long _nextBeacon;
     private int _gossipOffset;
 
@@ -59,9 +61,10 @@ public sealed partial class MessageService
         if (_stopped) return;
         if (now >= _nextBeacon)
         {
-            _nextBeacon = now + Ticks(_options.BeaconInterval);
-            SendBeacons(now, leaving: false);
+            // A node without links yet (just started) beacons as soon as it has one, not a whole interval later.
+            _nextBeacon = now + (SendBeacons(now, leaving: false) ? Ticks(_options.BeaconInterval) : Ticks(_options.BeaconInterval) / 10);
         }
+        GreetNewPeers(now);
         long offline = Ticks(_options.OfflineAfter);
         foreach (var m in _members.Values)
         {
@@ -69,10 +72,42 @@ public sealed partial class MessageService
         }
     }
 
-    private void SendBeacons(long now, bool leaving)
+    private bool SendBeacons(long now, bool leaving)
     {
-        var peers = _overlay.Snapshot().Peers;
-        if (peers.Count == 0) return;
+        _overlay.CopyPeerAddresses(_linked);
+        if (_linked.Count == 0 || !TryWriteBeacon(now, leaving, out int n)) return false;
+        foreach (var p in _linked)
+        {
+            Counters.BeaconsSent++;
+            _overlay.SendSecure(p, RoutedPayloadType.Message, _frame.AsSpan(0, n));
+            _greeted.Add(p);
+        }
+        return true;
+    }
+
+    /// <summary>A peer linked since the last round of beacons gets one now: it learns this node's name (and answers with
+    /// its own) when the link comes up, not up to a beacon interval later.</summary>
+    private void GreetNewPeers(long now)
+    {
+        _overlay.CopyPeerAddresses(_linked);
+        if (_greeted.Count > 0) _greeted.RemoveWhere(a => !_linked.Contains(a));
+        foreach (var p in _linked)
+        {
+            if (_greeted.Add(p)) AnswerBeacon(p, now);
+        }
+    }
+
+    /// <summary>Answers a member heard from for the first time (or restarted) at once, so that it knows this node's name
+    /// before the next round of beacons; only then, so that two nodes never keep answering each other.</summary>
+    private void AnswerBeacon(RingAddress to, long now)
+    {
+        if (!TryWriteBeacon(now, leaving: false, out int n)) return;
+        Counters.BeaconsSent++;
+        _overlay.SendSecure(to, RoutedPayloadType.Message, _frame.AsSpan(0, n));
+    }
+
+    private bool TryWriteBeacon(long now, bool leaving, out int n)
+    {
         // Gossip what fits, starting at a rotating point so that every member is told about in turn.
         int room = MessageFrame.MaxSize - PresenceBeacon.FixedSize - System.Text.Encoding.UTF8.GetByteCount(_options.Name);
         var known = _members.Values.Where(m => now - m.LastSeen < 4 * Ticks(_options.OfflineAfter)).ToList();
@@ -86,13 +121,7 @@ public sealed partial class MessageService
             gossip.Add(new PresenceGossip(m.Address, m.Online, (uint)Math.Min(uint.MaxValue, (now - m.LastSeen) * 1000 / _frequency), m.Name));
         }
         _gossipOffset += gossip.Count;
-        var beacon = new PresenceBeacon(Epoch, leaving, _options.Name, gossip);
-        if (!beacon.TryWrite(_frame, out int n)) return;
-        foreach (var p in peers)
-        {
-            Counters.BeaconsSent++;
-            _overlay.SendSecure(p.Address, RoutedPayloadType.Message, _frame.AsSpan(0, n));
-        }
+        return new PresenceBeacon(Epoch, leaving, _options.Name, gossip).TryWrite(_frame, out n);
     }
 
     private Member? MemberOf(RingAddress address, long now)
@@ -114,6 +143,7 @@ public sealed partial class MessageService
         Counters.BeaconsReceived++;
         if (MemberOf(from, now) is not { } m) return;
         bool isNew = m.Epoch == 0 && m.LastSeen == long.MinValue;
+        bool firstOfEpoch = m.Epoch != beacon.SenderEpoch;
         // A new epoch: the peer restarted. What was in flight to its earlier self goes again now, not after a timeout.
         if (_sessions.TryGetValue(from, out var s) && s.PeerEpoch != 0 && s.PeerEpoch != beacon.SenderEpoch) PeerRestarted(s, beacon.SenderEpoch, now);
         m.Epoch = beacon.SenderEpoch;
@@ -121,6 +151,7 @@ public sealed partial class MessageService
         m.LastSeen = m.LastHeard = now;
         if (isNew && beacon.Leaving) PresenceChanged?.Invoke(Entry(m, now));
         SetOnline(m, !beacon.Leaving, now);
+        if (firstOfEpoch && !beacon.Leaving && !_stopped) AnswerBeacon(from, now);
         long offline = Ticks(_options.OfflineAfter);
         foreach (var g in beacon.Gossip)
         {

@@ -97,6 +97,16 @@ public sealed partial class OverlayNode
         }
     }
 
+    /// <summary>Fills <paramref name="into"/> (cleared first) with the addresses of every linked peer; no allocation once it is large enough.</summary>
+    public void CopyPeerAddresses(List<RingAddress> into)
+    {
+        into.Clear();
+        lock (_gate)
+        {
+            foreach (var address in _table.Keys) into.Add(address);
+        }
+    }
+
     /// <summary>Whether this node's link with <paramref name="peer"/> goes through a relay (null: no link).</summary>
     public bool? LinkIsRelayed(RingAddress peer)
     {
