@@ -14,7 +14,7 @@ public class VirtualNetworkTests
 
     private sealed class Lan
     {
-        public Lan(int count, int seed)
+        public Lan(int count, int seed, IPNetwork? ipv6Prefix = null)
         {
             Overlay = new SmallOverlay(count, seed, withPrivateKeys: true);
             var random = new Random(seed);
@@ -23,7 +23,7 @@ public class VirtualNetworkTests
                 var node = Overlay.Nodes[i];
                 var dht = new DhtNode(node, Overlay.Keys[i], Overlay.Loop, new Random(random.Next()));
                 Dhts.Add(dht);
-                Vnets.Add(new VirtualNetwork(node, dht, Range, Overlay.Loop));
+                Vnets.Add(new VirtualNetwork(node, dht, Range, Overlay.Loop, ipv6Prefix));
                 Tuns.Add(new MemoryTun($"t{Tuns.Count}"));
             }
             Overlay.StartAll(TimeSpan.FromMilliseconds(100));
@@ -46,6 +46,19 @@ public class VirtualNetworkTests
             Vnets[i].Start(address, Tuns[i], readLoop: false);
             return address;
         }
+
+        /// <summary>Node i publishes its derived IPv6 address as AddressClaim does (a value under "vip6/ADDRESS") and starts.</summary>
+        public IPAddress Up6(int i, IPNetwork prefix)
+        {
+            Up(i);
+            var address = VirtualNetwork.Ipv6AddressOf(prefix, Overlay.Nodes[i].Address);
+            DhtResult? result = null;
+            Dhts[i].Put(VirtualNetwork.AddressKey(address), VirtualNetwork.NameValue($"n{i}"), TimeSpan.FromMinutes(10), r => result = r);
+            Overlay.RunFor(TimeSpan.FromSeconds(5));
+            Assert.True(result?.Ok, $"record of {address}: {result?.Status}");
+            Assert.Equal(address, Vnets[i].Address6);
+            return address;
+        }
     }
 
     /// <summary>A minimal IPv4 packet (UDP protocol number, 8 bytes of payload, or <paramref name="size"/> in all).</summary>
@@ -61,6 +74,67 @@ public class VirtualNetworkTests
         destination.TryWriteBytes(p.AsSpan(16), out _);
         p[27] = marker;
         return p;
+    }
+
+    /// <summary>A minimal IPv6 packet (UDP, 8 bytes of payload).</summary>
+    private static byte[] Packet6(IPAddress source, IPAddress destination, byte marker)
+    {
+        var p = new byte[48];
+        p[0] = 0x60;
+        BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(4), 8);
+        p[6] = 17;
+        p[7] = 64;
+        source.TryWriteBytes(p.AsSpan(8), out _);
+        destination.TryWriteBytes(p.AsSpan(24), out _);
+        p[47] = marker;
+        return p;
+    }
+
+    [Fact]
+    public void Ipv6_packets_reach_the_node_whose_ring_address_the_destination_is_made_from_and_spoofed_sources_are_dropped()
+    {
+        var prefix = IPNetwork.Parse("fd12:3456:789a::/48");
+        var lan = new Lan(20, seed: 36, prefix);
+        var a6 = lan.Up6(3, prefix);
+        var b6 = lan.Up6(11, prefix);
+        lan.Up(5); // in the network, but its IPv6 address is not published
+        var c6 = VirtualNetwork.Ipv6AddressOf(prefix, lan.Overlay.Nodes[5].Address);
+        // Another member writes a record under 11's address and claims 5's: neither takes the address (it is its node's by its key).
+        DhtResult? put = null, squat = null;
+        lan.Dhts[7].Put(VirtualNetwork.AddressKey(b6), "n7"u8, TimeSpan.FromMinutes(10), r => put = r);
+        lan.Dhts[7].Create(VirtualNetwork.AddressKey(c6), "n7"u8, TimeSpan.FromMinutes(10), r => squat = r);
+        lan.Overlay.RunFor(TimeSpan.FromSeconds(5));
+        Assert.True(put?.Ok == true && squat?.Ok == true);
+
+        lan.Vnets[3].Outgoing(Packet6(a6, b6, 1));
+        lan.Vnets[3].Outgoing(Packet6(a6, c6, 2));
+        lan.Overlay.RunFor(TimeSpan.FromSeconds(5));
+        Assert.Equal(Packet6(a6, b6, 1), Assert.Single(lan.Tuns[11].Written));
+        Assert.Empty(lan.Tuns[7].Written);
+        Assert.Empty(lan.Tuns[5].Written);
+        Assert.Equal(1, lan.Vnets[3].Counters.DroppedNoRoute);
+        // The answer: the source is checked against the sender's ring address, with no lookup.
+        long lookups = lan.Vnets[11].Counters.Lookups;
+        lan.Vnets[11].Outgoing(Packet6(b6, a6, 3));
+        lan.Overlay.RunFor(TimeSpan.FromSeconds(3));
+        Assert.Equal(Packet6(b6, a6, 3), Assert.Single(lan.Tuns[3].Written));
+        Assert.Equal(lookups + 1, lan.Vnets[11].Counters.Lookups); // only 11's own lookup of 3's address, to send
+        Assert.Equal(2, lan.Vnets[3].Counters.Lookups); // b6 and c6, to send; nothing to receive
+        Assert.Equal(0, lan.Vnets[3].Counters.DroppedSpoofed + lan.Vnets[11].Counters.DroppedSpoofed);
+
+        // Node 3 sending from node 11's address: refused by its own node...
+        lan.Vnets[3].Outgoing(Packet6(b6, a6, 4));
+        lan.Overlay.RunFor(TimeSpan.FromSeconds(2));
+        Assert.Equal(1, lan.Vnets[3].Counters.DroppedSpoofed);
+        // ...and, sent past its virtual network straight over its link, dropped by the receiver: not 3's derived address.
+        lan.Overlay.Nodes[3].SendSecure(lan.Overlay.Nodes[11].Address, RoutedPayloadType.IpPacket, Packet6(c6, b6, 5));
+        lan.Overlay.RunFor(TimeSpan.FromSeconds(3));
+        Assert.Equal(1, lan.Vnets[11].Counters.DroppedSpoofed);
+        Assert.Single(lan.Tuns[11].Written);
+        // One outside the prefix is not routed at all.
+        lan.Vnets[3].Outgoing(Packet6(a6, IPAddress.Parse("fd99::1"), 6));
+        lan.Overlay.RunFor(TimeSpan.FromSeconds(1));
+        Assert.Equal(2, lan.Vnets[3].Counters.DroppedNoRoute);
     }
 
     [Fact]

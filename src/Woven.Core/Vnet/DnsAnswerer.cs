@@ -53,10 +53,12 @@ public static class DnsAnswerer
         return new DnsQuestion(id, name.ToString().ToLowerInvariant(), type, (flags1 & 0x01) != 0, pos + 4);
     }
 
-    /// <summary>The address a PTR name (d.c.b.a.in-addr.arpa) stands for, or null.</summary>
+    /// <summary>The address a PTR name (d.c.b.a.in-addr.arpa, or 32 nibbles then ip6.arpa) stands for, or null.</summary>
     public static IPAddress? ReverseAddress(string name)
     {
         const string suffix = ".in-addr.arpa";
+        const string suffix6 = ".ip6.arpa";
+        if (name.EndsWith(suffix6, StringComparison.Ordinal)) return ReverseAddress6(name[..^suffix6.Length]);
         if (!name.EndsWith(suffix, StringComparison.Ordinal)) return null;
         var parts = name[..^suffix.Length].Split('.');
         if (parts.Length != 4) return null;
@@ -64,8 +66,31 @@ public static class DnsAnswerer
         return IPAddress.TryParse(string.Join('.', parts), out var a) && a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? a : null;
     }
 
+    /// <summary>32 hexadecimal nibbles, least significant first (RFC 3596 section 2.5), as an IPv6 address.</summary>
+    private static IPAddress? ReverseAddress6(string nibbles)
+    {
+        var parts = nibbles.Split('.');
+        if (parts.Length != 32) return null;
+        var bytes = new byte[16];
+        for (int i = 0; i < 32; i++)
+        {
+            if (parts[i].Length != 1 || !Uri.IsHexDigit(parts[i][0])) return null;
+            int nibble = Convert.ToInt32(parts[i], 16);
+            int position = 31 - i; // the last label is the address's first nibble
+            bytes[position / 2] |= (byte)(position % 2 == 0 ? nibble << 4 : nibble);
+        }
+        return new IPAddress(bytes);
+    }
+
+    /// <summary>The PTR name of an IPv6 address: its 32 nibbles in reverse, then ip6.arpa.</summary>
+    public static string ReverseName6(IPAddress address)
+    {
+        var hex = Convert.ToHexStringLower(address.GetAddressBytes());
+        return string.Join('.', hex.Reverse()) + ".ip6.arpa";
+    }
+
     /// <summary>
-    /// A response to <paramref name="query"/>: its question echoed, with an A record (<paramref name="address"/>) or a
+    /// A response to <paramref name="query"/>: its question echoed, with an A or AAAA record (<paramref name="address"/>) or a
     /// PTR record (<paramref name="pointer"/>), or none, and the response code. Authoritative, no recursion.
     /// </summary>
     public static byte[] Response(ReadOnlySpan<byte> query, DnsQuestion q, byte rcode, IPAddress? address = null, string? pointer = null)
@@ -73,7 +98,7 @@ public static class DnsAnswerer
         var answer = new List<byte>();
         if (rcode == NoError && address is not null)
         {
-            Record(answer, TypeA, address.GetAddressBytes());
+            Record(answer, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? TypeAaaa : TypeA, address.GetAddressBytes());
         }
         else if (rcode == NoError && pointer is not null)
         {

@@ -15,7 +15,7 @@ public sealed class VnetCounters
     public long BytesOut { get; internal set; }
     public long PacketsIn { get; internal set; }
     public long BytesIn { get; internal set; }
-    /// <summary>Not an IPv4 packet, or a header that does not hold together.</summary>
+    /// <summary>Not an IPv4 or IPv6 packet, or a header that does not hold together.</summary>
     public long DroppedMalformed { get; internal set; }
     /// <summary>No member holds the destination address (or the lookup failed).</summary>
     public long DroppedNoRoute { get; internal set; }
@@ -26,21 +26,23 @@ public sealed class VnetCounters
     /// <summary>Too many packets waiting for an address lookup.</summary>
     public long DroppedQueueFull { get; internal set; }
     public long Lookups { get; internal set; }
-    /// <summary>Large packets (DF set) refused for a relayed link with an ICMP "fragmentation needed" to their sender.</summary>
+    /// <summary>Large packets (IPv4 with DF set, and every IPv6 one) refused for a relayed link with an ICMP "fragmentation needed" or an ICMPv6 "packet too big" to their sender.</summary>
     public long TooBigForPath { get; internal set; }
     /// <summary>Large packets of which a fragment never came (within 2 s).</summary>
     public long DroppedIncomplete { get; internal set; }
 }
 
 /// <summary>
-/// The virtual IP network (IPOP): IPv4 packets read from a TUN device go to the member that holds the destination
+/// The virtual IP network (IPOP): IPv4 and IPv6 packets read from a TUN device go to the member that holds the destination
 /// address, over this node's own link with it (<see cref="OverlayNode.SendSecure"/>: direct, or relayed with data
 /// sealed end to end; a link is opened on first use, as IPOP's shortcuts are), and packets from members are written to
 /// the TUN device once their source address is checked to be the sender's. Who holds an address is a claim in the
 /// DHT: key "vip4/ADDRESS", owned by the holder's node key, value the holder's name; "name/NAME.ZONE" claims a name
-/// and holds the address. Lookups are cached for a minute.
+/// and holds the address. Lookups are cached for a minute. An IPv6 address is derived from the holder's ring address
+/// (<see cref="UniqueLocalPrefix"/>); its record under "vip6/ADDRESS" only maps it back to the full ring address, and a
+/// packet whose source is the sender's derived address is accepted without a lookup.
 /// </summary>
-public sealed class VirtualNetwork : IDisposable
+public sealed partial class VirtualNetwork : IDisposable
 {
     /// <summary>
     /// The TUN MTU. Fewer, larger packets through the TUN device cost far less per byte (the kernel's TCP and the
@@ -69,8 +71,10 @@ public sealed class VirtualNetwork : IDisposable
     private readonly OverlayNode _overlay;
     private readonly DhtNode _dht;
     private readonly TimeProvider _time;
-    private readonly Dictionary<uint, (RingAddress Owner, long Until)> _owners = [];
-    private readonly Dictionary<uint, Pending> _pending = [];
+    // Keyed by the address as 128 bits, IPv4 addresses mapped (::ffff:a.b.c.d).
+    private readonly Dictionary<UInt128, (RingAddress Owner, long Until)> _owners = [];
+    private readonly Dictionary<UInt128, Pending> _pending = [];
+    private UInt128? _own6;
     private readonly Dictionary<(RingAddress Source, uint Id), Reassembly> _reassembly = [];
     private readonly Dictionary<RingAddress, int> _reassemblyPerSource = [];
     private uint _nextFragmentId;
@@ -96,9 +100,12 @@ public sealed class VirtualNetwork : IDisposable
         public long Since { get; init; }
     }
 
-    public VirtualNetwork(OverlayNode overlay, DhtNode dht, IPNetwork range, TimeProvider time)
+    /// <param name="ipv6Prefix">The domain's unique local prefix (/48 to /64), or null for IPv4 only.</param>
+    public VirtualNetwork(OverlayNode overlay, DhtNode dht, IPNetwork range, TimeProvider time, IPNetwork? ipv6Prefix = null)
     {
         if (range.BaseAddress.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork) throw new ArgumentException("range: an IPv4 network", nameof(range));
+        if (ipv6Prefix is { } p6 && UniqueLocalPrefix.Error(p6) is { } error) throw new ArgumentException($"ipv6Prefix: {error}", nameof(ipv6Prefix));
+        Ipv6Prefix = ipv6Prefix;
         _overlay = overlay;
         _dht = dht;
         _time = time;
@@ -110,23 +117,45 @@ public sealed class VirtualNetwork : IDisposable
 
     public IPNetwork Range { get; }
 
+    /// <summary>The virtual network's IPv6 prefix; null when it is IPv4 only.</summary>
+    public IPNetwork? Ipv6Prefix { get; }
+
+    /// <summary>This node's IPv6 address in the virtual network, once it holds one.</summary>
+    public IPAddress? Address6 { get; private set; }
+
     /// <summary>This node's address in the virtual network, once it holds one.</summary>
     public IPAddress? Address { get; private set; }
 
     public VnetCounters Counters { get; } = new();
 
-    public static RingAddress AddressKey(IPAddress address) => DhtRecord.KeyOf("vip4/" + address);
+    /// <summary>The DHT key of an address's holder: "vip4/ADDRESS" or "vip6/ADDRESS" (the address in its usual text form).</summary>
+    public static RingAddress AddressKey(IPAddress address) =>
+        DhtRecord.KeyOf((address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "vip6/" : "vip4/") + address);
 
     public static RingAddress NameKey(string fqdn) => DhtRecord.KeyOf("name/" + fqdn.ToLowerInvariant().TrimEnd('.'));
 
     /// <summary>
+    /// The key of a name's IPv6 address: "name6/NAME.ZONE", a value (put) by the holder of "name/NAME.ZONE" whose value
+    /// is the address's text. A key of its own, so that the name's claim keeps its IPv4-only value for older readers.
+    /// </summary>
+    public static RingAddress Name6Key(string fqdn) => DhtRecord.KeyOf("name6/" + fqdn.ToLowerInvariant().TrimEnd('.'));
+
+    /// <summary>
     /// Starts moving packets between <paramref name="tun"/> and the overlay for <paramref name="address"/>. Without
     /// <paramref name="readLoop"/> nothing reads the device: the caller hands packets to <see cref="Outgoing"/> (the
-    /// simulator, which must stay on one thread).
+    /// simulator, which must stay on one thread). With an IPv6 prefix the node's IPv6 address is
+    /// <paramref name="address6"/> (a member certificate's) or else its derived one; <paramref name="ipv6"/> false
+    /// leaves it without one (IPv6 is off on the host).
     /// </summary>
-    public void Start(IPAddress address, ITunDevice tun, bool readLoop = true)
+    public void Start(IPAddress address, ITunDevice tun, bool readLoop = true, IPAddress? address6 = null, bool ipv6 = true)
     {
         if (!Range.Contains(address)) throw new ArgumentException($"address {address} is outside the network {Range}", nameof(address));
+        if (address6 is not null && (Ipv6Prefix is not { } p || !p.Contains(address6))) throw new ArgumentException($"address6 {address6} is outside the IPv6 prefix {Ipv6Prefix?.ToString() ?? "(none)"}", nameof(address6));
+        if (ipv6 && Ipv6Prefix is { } prefix)
+        {
+            Address6 = address6 ?? UniqueLocalPrefix.AddressOf(prefix, _overlay.Address);
+            _own6 = UniqueLocalPrefix.ToKey(Address6);
+        }
         Address = address;
         _tun = tun;
         if (!readLoop) return;
@@ -157,6 +186,11 @@ public sealed class VirtualNetwork : IDisposable
     /// <summary>A packet the host sent into the TUN device.</summary>
     public void Outgoing(ReadOnlySpan<byte> packet)
     {
+        if (packet.Length > 0 && packet[0] >> 4 == 6)
+        {
+            Outgoing6(packet);
+            return;
+        }
         if (!TryAddresses(packet, out uint source, out uint destination))
         {
             _overlay.Invoke(() => Counters.DroppedMalformed++);
@@ -174,19 +208,45 @@ public sealed class VirtualNetwork : IDisposable
             _overlay.Invoke(() => Counters.DroppedNoRoute++);
             return;
         }
-        var copy = packet.ToArray();
-        _overlay.Invoke(() =>
-        {
-            if (TryOwner(destination, out var owner))
-            {
-                Send(owner, copy);
-                return;
-            }
-            var pending = PendingFor_(destination);
-            if (pending.Outbound.Count >= PendingPerAddress) Counters.DroppedQueueFull++;
-            else pending.Outbound.Add(copy);
-        });
+        Route(Mapped(destination), packet.ToArray());
     }
+
+    private void Outgoing6(ReadOnlySpan<byte> packet)
+    {
+        if (!TryAddresses6(packet, out var source, out var destination))
+        {
+            _overlay.Invoke(() => Counters.DroppedMalformed++);
+            return;
+        }
+        var own = _own6;
+        var prefix = Ipv6Prefix;
+        if (own is { } o && source != o && UniqueLocalPrefix.Contains(prefix!.Value, source))
+        {
+            _overlay.Invoke(() => Counters.DroppedSpoofed++);
+            return;
+        }
+        // Also what the kernel sends on its own from a link-local address (router solicitations, MLD reports).
+        if (own is null || source != own || !UniqueLocalPrefix.Contains(prefix!.Value, destination))
+        {
+            _overlay.Invoke(() => Counters.DroppedNoRoute++);
+            return;
+        }
+        Route(destination, packet.ToArray());
+    }
+
+    private void Route(UInt128 destination, byte[] copy) => _overlay.Invoke(() =>
+    {
+        if (TryOwner(destination, out var owner))
+        {
+            Send(owner, copy);
+            return;
+        }
+        var pending = PendingFor_(destination);
+        if (pending.Outbound.Count >= PendingPerAddress) Counters.DroppedQueueFull++;
+        else pending.Outbound.Add(copy);
+    });
+
+    private static UInt128 Mapped(uint ipv4) => ((UInt128)0xFFFF << 32) | ipv4;
 
     private void Send(RingAddress owner, byte[] packet)
     {
@@ -196,13 +256,15 @@ public sealed class VirtualNetwork : IDisposable
             return;
         }
         bool sent;
-        if (packet.Length > MaxWhole && (packet[6] & 0x40) != 0 && _overlay.LinkIsRelayed(owner) == true)
+        bool ipv6 = packet[0] >> 4 == 6;
+        if (packet.Length > MaxWhole && (ipv6 || (packet[6] & 0x40) != 0) && _overlay.LinkIsRelayed(owner) == true)
         {
             // A relay forwards every piece of a large packet, and losing one loses it all: over a relayed link, tell
-            // the sender's kernel the path takes 1,288 bytes (ICMP "fragmentation needed"), and TCP sends smaller
-            // segments to that address from now on. Packets without DF still go in pieces.
+            // the sender's kernel the path takes 1,288 bytes (ICMP "fragmentation needed", ICMPv6 "packet too big"),
+            // and TCP sends smaller segments to that address from now on. IPv4 packets without DF still go in pieces;
+            // IPv6 has no DF (only the source fragments), so every large IPv6 packet is answered.
             Counters.TooBigForPath++;
-            _tun?.Write(FragmentationNeeded(packet, MaxWhole));
+            _tun?.Write(ipv6 ? PacketTooBig(packet, MaxWhole) : FragmentationNeeded(packet, MaxWhole));
             return;
         }
         if (packet.Length <= MaxWhole)
@@ -328,12 +390,30 @@ public sealed class VirtualNetwork : IDisposable
     /// <summary>A whole packet from <paramref name="sender"/>, over its own link: checked, then written to the device.</summary>
     private void Incoming(RingAddress sender, ReadOnlySpan<byte> payload)
     {
-        if (!TryAddresses(payload, out uint source, out uint destination))
+        UInt128 source, destination;
+        UInt128? own;
+        if (payload.Length > 0 && payload[0] >> 4 == 6 && TryAddresses6(payload, out source, out destination))
+        {
+            own = _own6;
+            // Subnet 0 holds derived addresses only: the source is the sender's when it is made from the sender's ring
+            // address, and spoofed otherwise; no lookup either way.
+            if (own is not null && destination == own && InSubnet0(Ipv6Prefix!.Value, source))
+            {
+                if (source == UniqueLocalPrefix.KeyOf(Ipv6Prefix!.Value, sender)) Accept(sender, sender, payload);
+                else Counters.DroppedSpoofed++;
+                return;
+            }
+        }
+        else if (TryAddresses(payload, out uint source4, out uint destination4))
+        {
+            (source, destination, own) = (Mapped(source4), Mapped(destination4), Mapped(ToUInt(Address!)));
+        }
+        else
         {
             Counters.DroppedMalformed++;
             return;
         }
-        if (destination != ToUInt(Address!))
+        if (destination != own)
         {
             Counters.DroppedNotForUs++;
             return;
@@ -360,14 +440,14 @@ public sealed class VirtualNetwork : IDisposable
         _tun?.Write(packet);
     }
 
-    private bool TryOwner(uint address, out RingAddress owner)
+    private bool TryOwner(UInt128 address, out RingAddress owner)
     {
         if (_owners.TryGetValue(address, out var cached) && _time.GetTimestamp() < cached.Until)
         {
             owner = cached.Owner;
             return true;
         }
-        if (Address is { } own && address == ToUInt(own))
+        if ((Address is { } own && address == Mapped(ToUInt(own))) || address == _own6)
         {
             owner = _overlay.Address;
             return true;
@@ -376,23 +456,23 @@ public sealed class VirtualNetwork : IDisposable
         return false;
     }
 
-    private Pending PendingFor_(uint address)
+    private Pending PendingFor_(UInt128 address)
     {
         if (_pending.TryGetValue(address, out var pending)) return pending;
         pending = new Pending { Since = _time.GetTimestamp() };
         _pending[address] = pending;
         Counters.Lookups++;
-        var ip = FromUInt(address);
+        var ip = UniqueLocalPrefix.ToAddress(address);
         _dht.Get(AddressKey(ip), result => Resolved(address, result));
         return pending;
     }
 
     /// <summary>The DHT answered who holds an address (under the overlay's lock).</summary>
-    private void Resolved(uint address, DhtResult result)
+    private void Resolved(UInt128 address, DhtResult result)
     {
         if (!_pending.Remove(address, out var pending)) return;
         ulong now = (ulong)_time.GetUtcNow().ToUnixTimeMilliseconds();
-        var claim = result.Ok ? result.Records.Where(r => r.Kind == DhtKind.Claim && r.IsLive(now)).OrderBy(r => r.Created).FirstOrDefault() : null;
+        var claim = result.Ok ? HolderOf(UniqueLocalPrefix.ToAddress(address), result.Records, now, Ipv6Prefix) : null;
         if (claim is null)
         {
             Counters.DroppedNoRoute += pending.Outbound.Count + pending.Inbound.Count;
@@ -427,10 +507,10 @@ public sealed class VirtualNetwork : IDisposable
 
     /// <summary>Tells this node who holds an address (a certificate's static address, or a claim just made).</summary>
     public void Learn(IPAddress address, RingAddress owner, TimeSpan validFor) => _overlay.Invoke(() =>
-        _owners[ToUInt(address)] = (owner, _time.GetTimestamp() + (long)(validFor.TotalSeconds * _time.TimestampFrequency)));
+        _owners[UniqueLocalPrefix.ToKey(address)] = (owner, _time.GetTimestamp() + (long)(validFor.TotalSeconds * _time.TimestampFrequency)));
 
     /// <summary>Forgets a cached holder (its packets bounced, or its claim changed).</summary>
-    public void Forget(IPAddress address) => _overlay.Invoke(() => _owners.Remove(ToUInt(address)));
+    public void Forget(IPAddress address) => _overlay.Invoke(() => _owners.Remove(UniqueLocalPrefix.ToKey(address)));
 
     private bool InRange(uint address) => Range.Contains(FromUInt(address));
 
