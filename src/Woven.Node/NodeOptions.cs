@@ -22,6 +22,12 @@ public sealed class NodeOptions
     /// <summary>The virtual network's range for an open overlay (a domain's comes from its settings).</summary>
     public IPNetwork? VnetRange { get; init; }
 
+    /// <summary>IPv6 in the virtual network (on unless turned off, or the host has no IPv6).</summary>
+    public bool Ipv6 { get; init; } = true;
+
+    /// <summary>An open overlay's IPv6 prefix (a domain's comes from its settings); null derives one (<see cref="Woven.Vnet.UniqueLocalPrefix"/>).</summary>
+    public IPNetwork? Ipv6Prefix { get; init; }
+
     /// <summary>The node's name in the virtual network (default: the certificate's, else the host name).</summary>
     public string? Name { get; init; }
 

@@ -8,8 +8,10 @@ using Woven.Vnet;
 namespace Woven.Node;
 
 /// <summary>
-/// The embedded DNS server: UDP port 53 on the node's virtual address. A and AAAA for NAME.ZONE, PTR for the virtual
-/// network's reverse names, all from the DHT's name and address claims; other names are refused.
+/// The embedded DNS server: UDP port 53 on the node's virtual addresses (IPv4, and IPv6 when it has one). A and AAAA
+/// for NAME.ZONE, PTR for the virtual network's reverse names (in-addr.arpa and ip6.arpa), all from the DHT's name and
+/// address records; other names are refused. AAAA comes from "name6/NAME.ZONE", taken only from the member that holds
+/// the name's claim.
 /// </summary>
 public sealed class VnetDns : IDisposable
 {
@@ -17,19 +19,44 @@ public sealed class VnetDns : IDisposable
     private readonly VirtualNetwork _vnet;
     private readonly string _zone;
     private readonly ILogger _log;
-    private readonly Socket _socket;
+    private readonly List<Socket> _sockets = [];
     private readonly CancellationTokenSource _stop = new();
 
-    public VnetDns(DhtNode dht, VirtualNetwork vnet, string zone, IPAddress bind, ILogger log)
+    public VnetDns(DhtNode dht, VirtualNetwork vnet, string zone, IPAddress bind, ILogger log, IPAddress? bind6 = null)
     {
         _dht = dht;
         _vnet = vnet;
         _zone = zone.ToLowerInvariant().TrimEnd('.');
         _log = log;
-        _socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        _socket.Bind(new IPEndPoint(bind, 53));
-        EndPoint = (IPEndPoint)_socket.LocalEndPoint!;
-        _ = Task.Run(ServeAsync);
+        EndPoint = Serve(new IPEndPoint(bind, 53));
+        if (bind6 is not null)
+        {
+            try
+            {
+                Serve(new IPEndPoint(bind6, 53));
+            }
+            catch (SocketException e)
+            {
+                _log.LogWarning("dns: not on {Address} ({Message}); it answers on {Endpoint}", bind6, e.Message, EndPoint);
+            }
+        }
+    }
+
+    private IPEndPoint Serve(IPEndPoint bind)
+    {
+        var socket = new Socket(bind.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            socket.Bind(bind);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+        _sockets.Add(socket);
+        _ = Task.Run(() => ServeAsync(socket));
+        return (IPEndPoint)socket.LocalEndPoint!;
     }
 
     public IPEndPoint EndPoint { get; }
@@ -38,7 +65,7 @@ public sealed class VnetDns : IDisposable
 
     public long Ignored { get; private set; }
 
-    private async Task ServeAsync()
+    private async Task ServeAsync(Socket socket)
     {
         var buffer = new byte[512];
         while (!_stop.IsCancellationRequested)
@@ -46,7 +73,7 @@ public sealed class VnetDns : IDisposable
             SocketReceiveFromResult received;
             try
             {
-                received = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), _stop.Token);
+                received = await socket.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0), _stop.Token);
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
             {
@@ -57,11 +84,11 @@ public sealed class VnetDns : IDisposable
                 continue;
             }
             var query = buffer.AsSpan(0, received.ReceivedBytes).ToArray();
-            _ = AnswerAsync(query, received.RemoteEndPoint);
+            _ = AnswerAsync(socket, query, received.RemoteEndPoint);
         }
     }
 
-    private async Task AnswerAsync(byte[] query, EndPoint client)
+    private async Task AnswerAsync(Socket socket, byte[] query, EndPoint client)
     {
         try
         {
@@ -72,7 +99,7 @@ public sealed class VnetDns : IDisposable
                 return;
             }
             Answered++;
-            await _socket.SendToAsync(response, SocketFlags.None, client);
+            await socket.SendToAsync(response, SocketFlags.None, client);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
@@ -88,19 +115,27 @@ public sealed class VnetDns : IDisposable
         ulong now = (ulong)DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         if (q.Name == _zone || q.Name.EndsWith("." + _zone, StringComparison.Ordinal))
         {
+            // The IPv6 record is asked for at the same time, so that AAAA costs no second round trip.
+            var named6 = q.Type == DnsAnswerer.TypeAaaa ? _dht.GetAsync(VirtualNetwork.Name6Key(q.Name)) : null;
             var result = await _dht.GetAsync(VirtualNetwork.NameKey(q.Name));
             var claim = result.Records.Where(r => r.Kind == DhtKind.Claim && r.IsLive(now)).OrderBy(r => r.Created).FirstOrDefault();
             IPAddress? address = claim is not null && IPAddress.TryParse(Encoding.ASCII.GetString(claim.Value), out var a) ? a : null;
             if (!result.Ok && address is null) return DnsAnswerer.Response(query, q, 2); // SERVFAIL: the DHT did not answer
             if (address is null) return DnsAnswerer.Response(query, q, DnsAnswerer.NxDomain);
+            if (named6 is not null)
+            {
+                var record6 = (await named6).Records.FirstOrDefault(r => r.IsLive(now) && r.Owner.AsSpan().SequenceEqual(claim!.Owner));
+                var address6 = record6 is not null && IPAddress.TryParse(Encoding.ASCII.GetString(record6.Value), out var b) && b.AddressFamily == AddressFamily.InterNetworkV6 ? b : null;
+                return DnsAnswerer.Response(query, q, DnsAnswerer.NoError, address: address6);
+            }
             return q.Type is DnsAnswerer.TypeA or DnsAnswerer.TypeAny
                 ? DnsAnswerer.Response(query, q, DnsAnswerer.NoError, address: address)
                 : DnsAnswerer.Response(query, q, DnsAnswerer.NoError); // the name exists, but has no record of that type
         }
-        if (DnsAnswerer.ReverseAddress(q.Name) is { } reverse && _vnet.Range.Contains(reverse))
+        if (DnsAnswerer.ReverseAddress(q.Name) is { } reverse && (_vnet.Range.Contains(reverse) || _vnet.Ipv6Prefix?.Contains(reverse) == true))
         {
             var result = await _dht.GetAsync(VirtualNetwork.AddressKey(reverse));
-            var claim = result.Records.Where(r => r.Kind == DhtKind.Claim && r.IsLive(now)).OrderBy(r => r.Created).FirstOrDefault();
+            var claim = VirtualNetwork.HolderOf(reverse, result.Records, now, _vnet.Ipv6Prefix);
             if (claim is null) return DnsAnswerer.Response(query, q, result.Ok ? DnsAnswerer.NxDomain : (byte)2);
             if (q.Type is not (DnsAnswerer.TypePtr or DnsAnswerer.TypeAny)) return DnsAnswerer.Response(query, q, DnsAnswerer.NoError);
             return DnsAnswerer.Response(query, q, DnsAnswerer.NoError, pointer: $"{Encoding.UTF8.GetString(claim.Value)}.{_zone}");
@@ -111,7 +146,7 @@ public sealed class VnetDns : IDisposable
     public void Dispose()
     {
         _stop.Cancel();
-        _socket.Dispose();
+        foreach (var socket in _sockets) socket.Dispose();
         _stop.Dispose();
     }
 }

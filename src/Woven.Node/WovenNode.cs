@@ -99,7 +99,7 @@ public sealed partial class WovenNode : IAsyncDisposable
         if (IPAddress.TryParse(target, out var ip))
         {
             var held = await Dht!.GetAsync(VirtualNetwork.AddressKey(ip));
-            var claim = held.Records.Where(r => r.Kind == DhtKind.Claim && r.IsLive(now)).OrderBy(r => r.Created).FirstOrDefault();
+            var claim = VirtualNetwork.HolderOf(ip, held.Records, now, Vnet?.Ipv6Prefix);
             return claim is null ? (null, null, held.Ok ? $"no member holds {ip}" : $"the DHT did not answer ({held.Status})") : (Woven.Addressing.RingAddress.FromPublicKey(claim.Owner), ip.ToString(), null);
         }
         string fqdn = target.Contains('.', StringComparison.Ordinal) ? target : $"{target}.{_zone ?? (Membership as DomainMembership)?.Domain.DnsZone ?? "woven"}";
@@ -135,6 +135,9 @@ public sealed partial class WovenNode : IAsyncDisposable
         var clashes = HostRoutes.Overlapping(range, _options.TunName);
         if (clashes.Count > 0)
             throw new StateException($"the virtual network {range} collides with this host's route {clashes[0]}; choose another range (--vnet-range, or the domain's ipv4_range)");
+        var prefix6 = Ipv6PrefixFor(domain, range);
+        if (prefix6 is { } p6 && Directory.Exists("/proc/sys/net/ipv6") && HostRoutes.Overlapping(p6, _options.TunName) is { Count: > 0 } clashes6)
+            throw new StateException($"the virtual network's IPv6 prefix {p6} collides with this host's route {clashes6[0]}; choose another (--vnet-ipv6 PREFIX or off, or the domain's ipv6_prefix)");
         try
         {
             _tun = LinuxTun.Create(_options.TunName, _options.Mtu);
@@ -143,26 +146,28 @@ public sealed partial class WovenNode : IAsyncDisposable
         {
             throw new StateException($"--vnet: {e.Message}");
         }
-        Vnet = new VirtualNetwork(Overlay!, Dht!, range, TimeProvider.System);
+        if (prefix6 is not null && !EnableIpv6(_tun.Name)) prefix6 = null;
+        Vnet = new VirtualNetwork(Overlay!, Dht!, range, TimeProvider.System, prefix6);
         var certificate = (Membership as DomainMembership)?.Certificate;
         string name = DnsLabel(_options.Name ?? certificate?.NodeName ?? Environment.MachineName);
         _zone = domain?.DnsZone ?? "woven";
-        Claim = new AddressClaim(Dht!, range, name, _zone);
-        _vnetStart = StartVirtualNetworkAsync(range, certificate?.Ipv4, _lifetime.Token);
+        Claim = new AddressClaim(Dht!, range, name, _zone, prefix6);
+        _vnetStart = StartVirtualNetworkAsync(range, certificate?.Ipv4, FixedIpv6(certificate?.Ipv6, prefix6), _lifetime.Token);
     }
 
-    private async Task StartVirtualNetworkAsync(IPNetwork range, IPAddress? fixedAddress, CancellationToken ct)
+    private async Task StartVirtualNetworkAsync(IPNetwork range, IPAddress? fixedAddress, IPAddress? fixedAddress6, CancellationToken ct)
     {
         try
         {
             while (!Overlay!.Joined) await Task.Delay(250, ct);
-            var address = await Claim!.ClaimAsync(fixedAddress, ct);
+            var address = await Claim!.ClaimAsync(fixedAddress, ct, fixedAddress6);
             LinuxTun.Ip("addr", "replace", $"{address}/{range.PrefixLength}", "dev", _tun!.Name);
-            Vnet!.Start(address, _tun);
-            Dns = new VnetDns(Dht!, Vnet, _zone!, address, _log);
+            var address6 = Claim.Address6 is { } a6 && AddIpv6Address(a6, Vnet!.Ipv6Prefix!.Value, _tun.Name) ? a6 : null;
+            Vnet!.Start(address, _tun, address6: address6, ipv6: address6 is not null);
+            Dns = new VnetDns(Dht!, Vnet, _zone!, address, _log, address6);
             Claim.Lost += lost => _log.LogError("another member holds {Address} now (a partition healed in its favour); restart the node to get a new address", lost);
-            _log.LogInformation("virtual address {Address} on {Interface} (mtu {Mtu}), name {Name}{Taken}, DNS on {Address}:53", address, _tun.Name, _tun.Mtu, Claim.Fqdn,
-                Claim.HoldsName ? "" : " (taken by another member: not registered)", address);
+            _log.LogInformation("virtual address {Address}{Address6} on {Interface} (mtu {Mtu}), name {Name}{Taken}, DNS on {Address}:53", address,
+                address6 is null ? "" : $" and {address6}", _tun.Name, _tun.Mtu, Claim.Fqdn, Claim.HoldsName ? "" : " (taken by another member: not registered)", address);
         }
         catch (OperationCanceledException)
         {

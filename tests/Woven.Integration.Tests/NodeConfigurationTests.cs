@@ -75,6 +75,7 @@ public sealed class NodeConfigurationTests : IDisposable
         Assert.Equal("/var/lib/woven", c.StateDirectory);
         Assert.True(c.Vnet);
         Assert.Equal(IPNetwork.Parse("100.80.0.0/16"), c.VnetRange);
+        Assert.Equal((true, (IPNetwork?)null), (c.Ipv6, c.Ipv6Prefix));
         Assert.Equal(("web1", "woven0", 32768), (c.Name, c.TunName, c.Mtu));
         Assert.Equal(IPEndPoint.Parse("127.0.0.1:7070"), c.ControlTcp);
         var logging = Valid([], example).Logging;
@@ -92,6 +93,10 @@ public sealed class NodeConfigurationTests : IDisposable
     [InlineData("mtu: 99\n", ":1: mtu: 99 is outside 1280 to 65535")]
     [InlineData("vnet: maybe\n", ":1: vnet: 'maybe' is not true or false")]
     [InlineData("vnet_range: 8.8.0.0/16\n", ":1: vnet_range: ")]
+    [InlineData("vnet_ipv6: maybe\n", ":1: vnet_ipv6: 'maybe' is not on, off or a unique local prefix such as fd12:3456:789a::/48")]
+    [InlineData("vnet_ipv6: fd00::1/48\n", ":1: vnet_ipv6: 'fd00::1/48' is not an IPv6 prefix in CIDR form with zero host bits")]
+    [InlineData("vnet_ipv6: 2001:db8::/48\n", ":1: vnet_ipv6: '2001:db8::/48' is not a unique local prefix (fc00::/7")]
+    [InlineData("vnet_ipv6: fd00::/32\n", ":1: vnet_ipv6: 'fd00::/32' has prefix length 32; use /48 to /64")]
     [InlineData("tun: this-name-is-far-too-long\n", ":1: tun: 'this-name-is-far-too-long' is not an interface name")]
     [InlineData("control_tcp: 0.0.0.0:7070\n", ":1: control_tcp: 0.0.0.0:7070 is not a loopback address")]
     [InlineData("name:\n", ":1: name: no value; give one")]
@@ -120,6 +125,15 @@ public sealed class NodeConfigurationTests : IDisposable
         Assert.StartsWith($"{file}:3: colour:", errors[2]);
         Assert.Contains(errors, e => e.StartsWith("WOVEN_TUN: 'bad name!' is not an interface name", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("--control-tcp: 192.0.2.1:7070 is not a loopback address", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Ipv6_is_on_by_default_and_turned_off_or_given_a_prefix_by_the_file_or_flag()
+    {
+        Assert.True(Valid([], null).Options.Ipv6);
+        Assert.False(Valid([], File("vnet_ipv6: off\n")).Options.Ipv6);
+        var given = Valid(Flags(("vnet_ipv6", "fd12:3456:789a::/48", "--vnet-ipv6")), File("vnet_ipv6: off\n")).Options;
+        Assert.Equal((true, IPNetwork.Parse("fd12:3456:789a::/48")), (given.Ipv6, given.Ipv6Prefix));
     }
 
     [Fact]

@@ -7,7 +7,7 @@ using Woven.Platform.State;
 
 namespace Woven.Cli.Commands;
 
-/// <summary><c>woven ip</c>: the running node's address and name in the virtual network.</summary>
+/// <summary><c>woven ip</c>: the running node's addresses (IPv4, and IPv6 when it has one) and name in the virtual network.</summary>
 internal static class IpCommand
 {
     public static Command Create(Option<string> stateDir)
@@ -43,6 +43,7 @@ internal static class IpCommand
                 return 1;
             }
             Console.WriteLine($"{v.Address}  {v.Name}{(v.NameRegistered ? "" : " (name held by another member)")}  {v.Interface} mtu {v.Mtu}  range {v.Range}");
+            if (v.Address6 is not null) Console.WriteLine($"{v.Address6}  {v.Name}  {v.Interface}  prefix {v.Ipv6Prefix}");
             return 0;
         });
         return command;

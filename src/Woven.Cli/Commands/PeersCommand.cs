@@ -37,11 +37,11 @@ internal static class PeersCommand
             Console.WriteLine($"node {d.Address[..8]} has no linked peers yet");
             return;
         }
-        Console.WriteLine($"{"NAME",-16} {"VIP",-15} {"ADDRESS",-10} {"PATH",-30} {"RTT ms",8} {"IN",9} {"OUT",9} {"PKTS IN",8} {"PKTS OUT",8}");
+        Console.WriteLine($"{"NAME",-16} {"VIP",-15} {"ADDRESS",-10} {"PATH",-30} {"RTT ms",8} {"IN",9} {"OUT",9} {"PKTS IN",8} {"PKTS OUT",8}  VIP6");
         foreach (var p in d.Peers.OrderBy(p => p.Name ?? "~", StringComparer.Ordinal).ThenBy(p => p.Address, StringComparer.Ordinal))
         {
             string path = p.Path == "relayed" ? $"relayed via {(p.Via is { Length: >= 8 } v && v != "ring" ? v[..8] : p.Via)}" : $"direct {p.Transport} {p.Endpoint}";
-            Console.WriteLine($"{Cut(p.Name ?? "-", 16),-16} {p.Vip ?? "-",-15} {p.Address[..8],-10} {Cut(path, 30),-30} {(p.RttMs is { } r ? r.ToString("F2") : "-"),8} {Bytes(p.BytesIn),9} {Bytes(p.BytesOut),9} {p.PacketsIn,8} {p.PacketsOut,8}");
+            Console.WriteLine($"{Cut(p.Name ?? "-", 16),-16} {p.Vip ?? "-",-15} {p.Address[..8],-10} {Cut(path, 30),-30} {(p.RttMs is { } r ? r.ToString("F2") : "-"),8} {Bytes(p.BytesIn),9} {Bytes(p.BytesOut),9} {p.PacketsIn,8} {p.PacketsOut,8}  {p.Vip6 ?? "-"}");
         }
     }
 

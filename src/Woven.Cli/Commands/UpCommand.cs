@@ -19,11 +19,12 @@ internal static class UpCommand
         var logLevel = new Option<string?>("--log-level") { Description = "trace, debug, info, warning, error or none (default info; per category in the config file)" };
         var vnet = new Option<bool>("--vnet") { Description = "Join the virtual IP network: a TUN device with an address from the DHT (needs root or CAP_NET_ADMIN)" };
         var vnetRange = new Option<string?>("--vnet-range") { Description = "The virtual network's IPv4 range for an open overlay, CIDR (default 100.80.0.0/16; a domain's comes from its settings)" };
+        var vnetIpv6 = new Option<string?>("--vnet-ipv6") { Description = "IPv6 in the virtual network: on (default: the domain's prefix, else one derived from the domain's CA key or the open overlay's range), off, or an open overlay's unique local prefix, e.g. fd12:3456:789a::/48" };
         var name = new Option<string?>("--name") { Description = "This node's name in the virtual network (default: the certificate's, else the host name)" };
         var tun = new Option<string?>("--tun") { Description = "Name of the TUN interface (default woven0)" };
         var mtu = new Option<string?>("--mtu") { Description = $"MTU of the TUN interface, 1280 to 65535 (default {Woven.Vnet.VirtualNetwork.DefaultMtu})" };
         var controlTcp = new Option<string?>("--control-tcp") { Description = "Also serve the control API on 127.0.0.1:PORT (loopback only), behind the bearer token the node writes to STATE_DIR/control.token" };
-        var command = new Command("up", "Run a Woven node in the foreground") { config, listen, bootstrap, stateDir, logLevel, vnet, vnetRange, name, tun, mtu, controlTcp };
+        var command = new Command("up", "Run a Woven node in the foreground") { config, listen, bootstrap, stateDir, logLevel, vnet, vnetRange, vnetIpv6, name, tun, mtu, controlTcp };
         command.SetAction(async (parse, ct) =>
         {
             // Only what was typed: defaults come last, after the environment and the file.
@@ -34,6 +35,7 @@ internal static class UpCommand
             }
             Given(listen, "listen");
             Given(vnetRange, "vnet_range");
+            Given(vnetIpv6, "vnet_ipv6");
             Given(name, "name");
             Given(tun, "tun");
             Given(mtu, "mtu");

@@ -15,6 +15,7 @@ public static class ConfigKeys
         new("state_dir", "--state-dir", "WOVEN_STATE_DIR", "the node's state directory (default ~/.local/state/woven)"),
         new("vnet", "--vnet", "WOVEN_VNET", "join the virtual IP network: true or false"),
         new("vnet_range", "--vnet-range", "WOVEN_VNET_RANGE", "an open overlay's virtual IPv4 range, CIDR (default 100.80.0.0/16)"),
+        new("vnet_ipv6", "--vnet-ipv6", "WOVEN_VNET_IPV6", "IPv6 in the virtual network: on (default; the domain's prefix, else one derived), off, or an open overlay's unique local prefix, e.g. fd12:3456:789a::/48"),
         new("name", "--name", "WOVEN_NAME", "this node's name in the virtual network"),
         new("tun", "--tun", "WOVEN_TUN", "the TUN interface's name (default woven0)"),
         new("mtu", "--mtu", "WOVEN_MTU", "the TUN interface's MTU, 1280 to 65535"),

@@ -59,6 +59,19 @@ public static class ConfigParsers
         return null;
     }
 
+    /// <summary>on, off, or a unique local prefix of /48 to /64 (which also means on).</summary>
+    public static string? Ipv6(string text, out bool on, out IPNetwork? prefix)
+    {
+        prefix = null;
+        if (!text.Contains(':', StringComparison.Ordinal)) return Bool(text, out on) is null ? null : $"'{text}' is not on, off or a unique local prefix such as fd12:3456:789a::/48";
+        on = true;
+        if (!Woven.Security.DomainSettings.TryParseCidr(text.Trim(), out var parsed))
+            return $"'{text}' is not an IPv6 prefix in CIDR form with zero host bits, e.g. fd12:3456:789a::/48";
+        if (Woven.Security.DomainSettings.Ipv6PrefixError(parsed) is { } error) return error;
+        prefix = parsed;
+        return null;
+    }
+
     public static string? Tun(string text) =>
         text.Length is > 0 and <= 15 && text.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')
             ? null

@@ -83,6 +83,7 @@ public sealed class NodeConfiguration
         var stateDir = Parse("state_dir", Woven.Platform.State.StateDirectory.DefaultPath(), i => (ConfigParsers.StateDir(i.Text), i.Text));
         var vnet = Parse("vnet", false, i => (ConfigParsers.Bool(i.Text, out var b), b));
         var range = Parse<IPNetwork?>("vnet_range", null, i => (ConfigParsers.Range(i.Text, out var r), r));
+        var ipv6 = Parse<(bool On, IPNetwork? Prefix)>("vnet_ipv6", (true, null), i => (ConfigParsers.Ipv6(i.Text, out var on, out var p), (on, p)));
         var name = Parse<string?>("name", null, i => (i.Text.Trim().Length == 0 ? "no name; give one such as web1" : null, i.Text.Trim()));
         var tun = Parse("tun", "woven0", i => (ConfigParsers.Tun(i.Text), i.Text));
         var mtu = Parse("mtu", Woven.Vnet.VirtualNetwork.DefaultMtu, i => (ConfigParsers.Mtu(i.Text, out var m), m));
@@ -108,6 +109,8 @@ public sealed class NodeConfiguration
                 StateDirectory = stateDir,
                 Vnet = vnet,
                 VnetRange = range,
+                Ipv6 = ipv6.On,
+                Ipv6Prefix = ipv6.Prefix,
                 Name = name,
                 TunName = tun,
                 Mtu = mtu,

@@ -30,7 +30,7 @@ public sealed partial class ControlServer
                 var who = identities[i];
                 return new PeerEntryDocument(shown.Address, who.Name, who.Vip?.ToString(), who.Source, shown.Path, shown.Via, shown.Transport,
                     p.Relayed ? null : shown.Endpoint, shown.RttMs, p.Traffic.BytesIn, p.Traffic.BytesOut, p.Traffic.PacketsIn, p.Traffic.PacketsOut,
-                    shown.Roles, shown.AgeS, shown.SilentS);
+                    shown.Roles, shown.AgeS, shown.SilentS, who.Vip6?.ToString());
             }).ToList();
             return Results.Json(new PeersDocument(StatusDocument.CurrentApiVersion, status.Address, entries), ControlJson.Options);
         });
@@ -42,7 +42,7 @@ public sealed partial class ControlServer
         bool inVnet = _node.Vnet is not null;
         if (_directory is null || _directoryHasDht != inVnet)
         {
-            _directory = new PeerDirectory(inVnet ? _node.Dht : null, _node.Vnet?.Range ?? NodeOptions.DefaultVnetRange, TimeProvider.System);
+            _directory = new PeerDirectory(inVnet ? _node.Dht : null, _node.Vnet?.Range ?? NodeOptions.DefaultVnetRange, TimeProvider.System, _node.Vnet?.Ipv6Prefix);
             _directoryHasDht = inVnet;
         }
         return _directory;

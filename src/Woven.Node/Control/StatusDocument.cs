@@ -114,7 +114,10 @@ public sealed record CountersDocument(
 /// <summary>Faults below the protocol: exceptions that escaped a handler (always 0 unless there is a bug), refused sends.</summary>
 public sealed record TransportDocument(long HandlerFaults, long SendErrors, long TcpFramesIn, long TcpFramesOut);
 
-/// <summary>The node in the virtual network: its address (null while it is being claimed), name and packet counters.</summary>
+/// <summary>
+/// The node in the virtual network: its address (null while it is being claimed), name and packet counters;
+/// <c>address6</c> and <c>ipv6_prefix</c> when it has IPv6 (null otherwise).
+/// </summary>
 public sealed record VnetDocument(
     string Range,
     string? Address,
@@ -132,13 +135,16 @@ public sealed record VnetDocument(
     long DroppedMalformed,
     long DroppedQueueFull,
     long DroppedIncomplete,
-    long TooBigForPath)
+    long TooBigForPath,
+    string? Address6 = null,
+    string? Ipv6Prefix = null)
 {
     public static VnetDocument From(Woven.Vnet.VirtualNetwork v, Woven.Vnet.AddressClaim? claim, string? tun, int mtu)
     {
         var c = v.Counters;
         return new VnetDocument(v.Range.ToString(), v.Address?.ToString(), claim?.Fqdn, claim?.HoldsName ?? false, tun, mtu,
-            c.PacketsOut, c.PacketsIn, c.BytesOut, c.BytesIn, c.DroppedNoRoute, c.DroppedSpoofed, c.DroppedNotForUs, c.DroppedMalformed, c.DroppedQueueFull, c.DroppedIncomplete, c.TooBigForPath);
+            c.PacketsOut, c.PacketsIn, c.BytesOut, c.BytesIn, c.DroppedNoRoute, c.DroppedSpoofed, c.DroppedNotForUs, c.DroppedMalformed, c.DroppedQueueFull, c.DroppedIncomplete, c.TooBigForPath,
+            v.Address6?.ToString(), v.Ipv6Prefix?.ToString());
     }
 }
 
