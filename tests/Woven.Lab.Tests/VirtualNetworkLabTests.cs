@@ -76,6 +76,17 @@ public partial class VirtualNetworkLabTests(ITestOutputHelper output)
         }
         var reverse6 = lab.Lab.Exec(lab.NamespaceOf("cone"), TimeSpan.FromSeconds(20), "dig", "+short", "+time=5", $"@{vnets["cone"].Address}", "-x", vnets["sym"].Address6!);
         Assert.Equal("sym.woven.", reverse6.Stdout.Trim());
+        // With IPv6 on lo (this test's namespace), the DNS server answers on the node's IPv6 address too.
+        lab.Lab.Exec(lab.NamespaceOf("cone"), "sysctl", "-q", "-w", "net.ipv6.conf.lo.disable_ipv6=0");
+        var over6 = lab.Lab.Exec(lab.NamespaceOf("cone"), TimeSpan.FromSeconds(20), "dig", "+short", "+time=5", $"@{vnets["cone"].Address6}", "AAAA", "sym.woven");
+        Assert.True(over6.Stdout.Trim() == vnets["sym"].Address6, $"dig @{vnets["cone"].Address6} AAAA sym.woven: {over6}");
+        // woven ping by IPv6 address finds the holder from its vip6 record; woven ip prints both addresses.
+        var (pingStatus, pingJson) = await lab.Nodes["cone"].Control.PingAsync(new PingRequest(vnets["sym"].Address6, 2), cts.Token);
+        Assert.True(pingStatus == 200, $"woven ping {vnets["sym"].Address6}: {pingStatus} {pingJson}");
+        var pinged = System.Text.Json.JsonSerializer.Deserialize<PingDocument>(pingJson, ControlJson.Options)!;
+        Assert.Equal((await lab.StatusAsync("sym", cts.Token)).Address, pinged.Address);
+        var ip = lab.Lab.Exec(lab.NamespaceOf("cone"), WovenLab.Woven, "ip", "--state-dir", lab.Nodes["cone"].StateDir);
+        Assert.True(ip.ExitCode == 0 && ip.Stdout.Contains(vnets["cone"].Address!, StringComparison.Ordinal) && ip.Stdout.Contains(vnets["cone"].Address6!, StringComparison.Ordinal), $"woven ip: {ip}");
 
         // TCP between the port-restricted and the symmetric site.
         using var server = lab.Lab.StartProcess(lab.NamespaceOf("sym"), "iperf3", "-s", "-1", "-B", vnets["sym"].Address!);
