@@ -39,6 +39,40 @@ public class PeerDirectoryTests
         Assert.Equal(PeerIdentity.Unknown, Lookup(overlay, new PeerDirectory(null, Range, overlay.Loop), n3));
     }
 
+    [Fact]
+    public void A_peers_ipv6_address_is_shown_only_when_the_peer_itself_published_it()
+    {
+        var prefix = IPNetwork.Parse("fd12:3456:789a::/48");
+        var overlay = new SmallOverlay(8, seed: 18, withPrivateKeys: true);
+        var random = new Random(18);
+        var dhts = Enumerable.Range(0, 8).Select(i => new DhtNode(overlay.Nodes[i], overlay.Keys[i], overlay.Loop, new Random(random.Next()))).ToList();
+        overlay.StartAll(TimeSpan.FromMilliseconds(100));
+        overlay.RunFor(TimeSpan.FromSeconds(30));
+
+        // Node 3 holds an IPv4 address and publishes its IPv6 one; node 6 writes a record under node 5's IPv6 address.
+        var n3 = overlay.Nodes[3].Address;
+        var n5 = overlay.Nodes[5].Address;
+        var vip3 = VirtualNetwork.Candidate(Range, n3, 0);
+        Claim(overlay, dhts[3], vip3, "db-3");
+        var vip3v6 = VirtualNetwork.Ipv6AddressOf(prefix, n3);
+        Put(overlay, dhts[3], vip3v6, "db-3");
+        Put(overlay, dhts[6], VirtualNetwork.Ipv6AddressOf(prefix, n5), "n6");
+
+        var directory = new PeerDirectory(dhts[0], Range, overlay.Loop, prefix);
+        Assert.Equal(new PeerIdentity("db-3", vip3, "dht", vip3v6), Lookup(overlay, directory, n3));
+        Assert.Equal(PeerIdentity.Unknown, Lookup(overlay, directory, n5));
+        // A directory without the prefix (IPv4 only) shows no IPv6 address.
+        Assert.Equal(new PeerIdentity("db-3", vip3, "dht"), Lookup(overlay, new PeerDirectory(dhts[0], Range, overlay.Loop), n3));
+    }
+
+    private static void Put(SmallOverlay overlay, DhtNode dht, IPAddress address, string name)
+    {
+        DhtResult? result = null;
+        dht.Put(VirtualNetwork.AddressKey(address), VirtualNetwork.NameValue(name), TimeSpan.FromMinutes(10), r => result = r);
+        overlay.RunFor(TimeSpan.FromSeconds(5));
+        Assert.True(result?.Ok, $"record of {address}: {result?.Status}");
+    }
+
     private static void Claim(SmallOverlay overlay, DhtNode dht, IPAddress address, string name)
     {
         DhtResult? result = null;
