@@ -166,8 +166,9 @@ public sealed partial class WovenNode : IAsyncDisposable
             Vnet!.Start(address, _tun, address6: address6, ipv6: address6 is not null);
             Dns = new VnetDns(Dht!, Vnet, _zone!, address, _log, address6);
             Claim.Lost += lost => _log.LogError("another member holds {Address} now (a partition healed in its favour); restart the node to get a new address", lost);
-            _log.LogInformation("virtual address {Address}{Address6} on {Interface} (mtu {Mtu}), name {Name}{Taken}, DNS on {Address}:53", address,
-                address6 is null ? "" : $" and {address6}", _tun.Name, _tun.Mtu, Claim.Fqdn, Claim.HoldsName ? "" : " (taken by another member: not registered)", address);
+            _log.LogInformation("virtual address {Address}{Address6} on {Interface} (mtu {Mtu}), name {Name}{Taken}, DNS on port 53 of {Addresses}", address,
+                address6 is null ? "" : $" and {address6}", _tun.Name, _tun.Mtu, Claim.Fqdn, Claim.HoldsName ? "" : " (taken by another member: not registered)",
+                address6 is null ? $"{address}" : $"{address} and {address6}");
         }
         catch (OperationCanceledException)
         {
