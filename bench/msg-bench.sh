@@ -47,17 +47,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-cpu_busy() {
-  local a b
-  read -r -a a < <(head -n 1 /proc/stat)
-  sleep "$1"
-  read -r -a b < <(head -n 1 /proc/stat)
-  awk -v a="${a[*]}" -v b="${b[*]}" 'BEGIN {
-    n = split(a, x, " "); split(b, y, " "); t = 0
-    for (i = 2; i <= 9 && i <= n; i++) t += y[i] - x[i]
-    idle = (y[5] - x[5]) + (y[6] - x[6])
-    printf "%d", (t > 0 ? 100 * (t - idle) / t : 0) }'
-}
+. "$HERE/cpu-busy.sh"
 BUSY_BEFORE="$(cpu_busy 2)"
 
 # ---------- lab ----------

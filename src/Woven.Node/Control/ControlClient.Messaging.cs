@@ -28,13 +28,4 @@ public sealed partial class ControlClient
             if (line.Length > 0) yield return (status, line);
         }
     }
-
-    /// <summary>The raw JSON of a GET (/v1/presence, /v1/msg/status).</summary>
-    public async Task<string> GetJsonAsync(string pathAndQuery, CancellationToken cancellationToken)
-    {
-        using var timeout = Short(cancellationToken);
-        using var response = await _http.GetAsync(new Uri(pathAndQuery, UriKind.Relative), timeout.Token);
-        response.EnsureSuccessStatusCode();
-        return await response.Content.ReadAsStringAsync(cancellationToken);
-    }
 }

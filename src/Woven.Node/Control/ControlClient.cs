@@ -33,22 +33,28 @@ public sealed partial class ControlClient : IDisposable
 
     public string SocketPath { get; }
 
-    /// <summary>The raw JSON of GET /v1/status.</summary>
-    public async Task<string> GetStatusJsonAsync(CancellationToken cancellationToken)
+    /// <summary>The raw JSON of a GET (/v1/status, /v1/peers, /v1/presence, /v1/msg/status).</summary>
+    public async Task<string> GetJsonAsync(string pathAndQuery, CancellationToken cancellationToken)
     {
         using var timeout = Short(cancellationToken);
-        using var response = await _http.GetAsync(new Uri("v1/status", UriKind.Relative), timeout.Token);
+        using var response = await _http.GetAsync(new Uri(pathAndQuery, UriKind.Relative), timeout.Token);
         response.EnsureSuccessStatusCode();
         return await response.Content.ReadAsStringAsync(cancellationToken);
     }
 
-    public async Task<StatusDocument> GetStatusAsync(CancellationToken cancellationToken)
+    /// <summary>A GET's document, read with the control API's JSON settings.</summary>
+    private async Task<T> GetDocumentAsync<T>(string path, CancellationToken cancellationToken)
     {
         using var timeout = Short(cancellationToken);
-        using var response = await _http.GetAsync(new Uri("v1/status", UriKind.Relative), timeout.Token);
+        using var response = await _http.GetAsync(new Uri(path, UriKind.Relative), timeout.Token);
         response.EnsureSuccessStatusCode();
-        return (await response.Content.ReadFromJsonAsync<StatusDocument>(ControlJson.Options, cancellationToken))!;
+        return (await response.Content.ReadFromJsonAsync<T>(ControlJson.Options, cancellationToken))!;
     }
+
+    /// <summary>The raw JSON of GET /v1/status.</summary>
+    public Task<string> GetStatusJsonAsync(CancellationToken cancellationToken) => GetJsonAsync("v1/status", cancellationToken);
+
+    public Task<StatusDocument> GetStatusAsync(CancellationToken cancellationToken) => GetDocumentAsync<StatusDocument>("v1/status", cancellationToken);
 
     /// <summary>Asks the node for a direct link (a shortcut) to the node at <paramref name="address"/>.</summary>
     public async Task RequestLinkAsync(string address, CancellationToken cancellationToken)
