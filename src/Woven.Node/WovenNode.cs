@@ -27,6 +27,7 @@ public sealed partial class WovenNode : IAsyncDisposable
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _log;
     private IDatagramSocket? _socket;
+    private UdpDatagramSocket? _udp;
     private ControlServer? _control;
 
     public WovenNode(NodeOptions options, ILoggerFactory loggers)
@@ -54,6 +55,7 @@ public sealed partial class WovenNode : IAsyncDisposable
         _control = new ControlServer(State.ControlSocket, this, _loggers) { Tcp = _options.ControlTcp };
         await _control.CheckNotRunningAsync(cancellationToken);
         var udp = (UdpDatagramSocket)new UdpNetwork().Bind(_options.Listen);
+        _udp = udp;
         var dual = new DualTransportSocket(udp, listenTcp: true);
         _socket = dual;
         var advertised = AdvertisedEndpoints(_socket.LocalEndPoint).ToList();
@@ -163,7 +165,12 @@ public sealed partial class WovenNode : IAsyncDisposable
             var address = await Claim!.ClaimAsync(fixedAddress, ct, fixedAddress6);
             LinuxTun.Ip("addr", "replace", $"{address}/{range.PrefixLength}", "dev", _tun!.Name);
             var address6 = Claim.Address6 is { } a6 && AddIpv6Address(a6, Vnet!.Ipv6Prefix!.Value, _tun.Name) ? a6 : null;
-            Vnet!.Start(address, _tun, address6: address6, ipv6: address6 is not null);
+            // One thread for the socket and the device where it can (tinc's design): the receive thread also waits for
+            // the TUN device, so an answer to what it just wrote there leaves without waking another thread.
+            var linuxTun = _tun as LinuxTun;
+            bool oneThread = OperatingSystem.IsLinux() && linuxTun is { Descriptor: >= 0 };
+            Vnet!.Start(address, _tun, readLoop: !oneThread, address6: address6, ipv6: address6 is not null);
+            if (oneThread) _udp!.AttachReader(linuxTun!.Descriptor, () => Vnet.ReadQueued());
             Dns = new VnetDns(Dht!, Vnet, _zone!, address, _log, address6);
             Claim.Lost += lost => _log.LogError("another member holds {Address} now (a partition healed in its favour); restart the node to get a new address", lost);
             _log.LogInformation("virtual address {Address}{Address6} on {Interface} (mtu {Mtu}), name {Name}{Taken}, DNS on port 53 of {Addresses}", address,
@@ -315,6 +322,7 @@ public sealed partial class WovenNode : IAsyncDisposable
         await _lifetime.CancelAsync();
         if (_vnetStart is not null) await _vnetStart;
         Dns?.Dispose();
+        _udp?.DetachReader(); // before the device closes (LinuxTun.Dispose waits out one poll of the receive thread)
         Vnet?.Dispose();
         if (Vnet is null) _tun?.Dispose();
         if (Claim is not null) await Claim.DisposeAsync();

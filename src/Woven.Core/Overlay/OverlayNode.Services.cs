@@ -57,6 +57,12 @@ public sealed partial class OverlayNode
         lock (_gate) action();
     }
 
+    /// <summary>Runs <paramref name="action"/> under the node's lock with a span of the caller's (no copy, and no closure with a static lambda).</summary>
+    public void Invoke<TState>(ReadOnlySpan<byte> data, TState state, System.Buffers.ReadOnlySpanAction<byte, TState> action)
+    {
+        lock (_gate) action(data, state);
+    }
+
     /// <summary>Runs <paramref name="function"/> under the node's lock.</summary>
     public T Invoke<T>(Func<T> function)
     {

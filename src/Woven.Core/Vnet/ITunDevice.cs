@@ -2,7 +2,9 @@ namespace Woven.Vnet;
 
 /// <summary>
 /// A layer-3 virtual interface: whole IP packets in and out, no link header. The real one is a Linux TUN device
-/// (<c>Woven.Platform.Tun.LinuxTun</c>); tests use <see cref="MemoryTun"/>.
+/// (<c>Woven.Platform.Tun.LinuxTun</c>); tests use <see cref="MemoryTun"/>. Reading is split in two so that more than
+/// one thread can read without reordering packets: a reader waits with <see cref="WaitReadable"/> (no lock held), then
+/// takes the packets with <see cref="TryRead"/> under a lock of its own (<see cref="VirtualNetwork"/> does this).
 /// </summary>
 public interface ITunDevice : IDisposable
 {
@@ -10,8 +12,14 @@ public interface ITunDevice : IDisposable
 
     int Mtu { get; }
 
-    /// <summary>Blocks until a packet the host sent into the interface arrives; returns its length, 0 once disposed.</summary>
-    int Read(Span<byte> packet);
+    /// <summary>
+    /// Waits at most <paramref name="timeoutMilliseconds"/> for a packet the host sent into the interface; true when one
+    /// is queued (another reader may still take it first), false on timeout or once disposed.
+    /// </summary>
+    bool WaitReadable(int timeoutMilliseconds);
+
+    /// <summary>Takes one queued packet without waiting: its length, or 0 when none is queued (or once disposed).</summary>
+    int TryRead(Span<byte> packet);
 
     /// <summary>Hands a packet to the host as if it had arrived on the interface.</summary>
     void Write(ReadOnlySpan<byte> packet);

@@ -5,7 +5,8 @@ namespace Woven.Vnet;
 /// <summary>An in-memory TUN device: what the "host" sends goes through <see cref="Inject"/>; what the node writes is collected.</summary>
 public sealed class MemoryTun(string name = "mem0", int mtu = VirtualNetwork.DefaultMtu) : ITunDevice
 {
-    private readonly BlockingCollection<byte[]> _toNode = new();
+    private readonly Queue<byte[]> _toNode = new();
+    private bool _disposed;
 
     public string Name { get; } = name;
 
@@ -18,19 +19,32 @@ public sealed class MemoryTun(string name = "mem0", int mtu = VirtualNetwork.Def
     public Action<byte[]>? OnWrite { get; set; }
 
     /// <summary>The host sends a packet into the interface.</summary>
-    public void Inject(byte[] packet) => _toNode.Add(packet);
-
-    public int Read(Span<byte> packet)
+    public void Inject(byte[] packet)
     {
-        try
+        lock (_toNode)
         {
-            var next = _toNode.Take();
+            if (_disposed) return;
+            _toNode.Enqueue(packet);
+            Monitor.PulseAll(_toNode);
+        }
+    }
+
+    public bool WaitReadable(int timeoutMilliseconds)
+    {
+        lock (_toNode)
+        {
+            if (_toNode.Count == 0 && !_disposed) Monitor.Wait(_toNode, timeoutMilliseconds);
+            return _toNode.Count > 0 && !_disposed;
+        }
+    }
+
+    public int TryRead(Span<byte> packet)
+    {
+        lock (_toNode)
+        {
+            if (_disposed || !_toNode.TryDequeue(out var next)) return 0;
             next.CopyTo(packet);
             return next.Length;
-        }
-        catch (InvalidOperationException)
-        {
-            return 0;
         }
     }
 
@@ -41,5 +55,12 @@ public sealed class MemoryTun(string name = "mem0", int mtu = VirtualNetwork.Def
         OnWrite?.Invoke(copy);
     }
 
-    public void Dispose() => _toNode.CompleteAdding();
+    public void Dispose()
+    {
+        lock (_toNode)
+        {
+            _disposed = true;
+            Monitor.PulseAll(_toNode);
+        }
+    }
 }

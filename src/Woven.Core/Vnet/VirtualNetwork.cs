@@ -92,6 +92,7 @@ public sealed partial class VirtualNetwork : IDisposable
     private ITunDevice? _tun;
     private Thread? _reader;
     private volatile bool _stopped;
+    private readonly byte[] _readBuffer = new byte[65536]; // the one reader's
 
     private sealed class Pending
     {
@@ -142,8 +143,9 @@ public sealed partial class VirtualNetwork : IDisposable
 
     /// <summary>
     /// Starts moving packets between <paramref name="tun"/> and the overlay for <paramref name="address"/>. Without
-    /// <paramref name="readLoop"/> nothing reads the device: the caller hands packets to <see cref="Outgoing"/> (the
-    /// simulator, which must stay on one thread). With an IPv6 prefix the node's IPv6 address is
+    /// <paramref name="readLoop"/> no thread of its own reads the device: the caller hands packets to
+    /// <see cref="Outgoing"/> (the simulator, which must stay on one thread) or calls <see cref="ReadQueued"/> when the
+    /// device is readable (a node whose receive thread waits for it). With an IPv6 prefix the node's IPv6 address is
     /// <paramref name="address6"/> (a member certificate's) or else its derived one; <paramref name="ipv6"/> false
     /// leaves it without one (IPv6 is off on the host).
     /// </summary>
@@ -163,24 +165,43 @@ public sealed partial class VirtualNetwork : IDisposable
         _reader.Start();
     }
 
+    /// <summary>The TUN reader thread (when <see cref="Start"/> was asked for one): waits for the device, then takes what it holds.</summary>
     private void ReadLoop()
     {
-        var buffer = new byte[65536];
         while (!_stopped)
         {
-            int n;
             try
             {
-                n = _tun!.Read(buffer);
+                if (_tun!.WaitReadable(250)) ReadQueued(int.MaxValue);
             }
             catch (IOException)
             {
                 if (_stopped) return;
-                continue;
+                Thread.Sleep(10); // a device error: not a busy loop while it lasts
             }
-            if (n <= 0) return;
-            Outgoing(buffer.AsSpan(0, n));
         }
+    }
+
+    /// <summary>
+    /// Reads and sends what the TUN device holds now, at most <paramref name="max"/> packets, on the calling thread;
+    /// returns how many it took. For a node started without the read loop whose receive thread waits for its socket and
+    /// the device together (<c>UdpDatagramSocket.AttachReader</c>), as tinc's one thread does: the host's answer to a
+    /// packet that thread just wrote to the device (an ICMP echo reply, a TCP ACK) then leaves from the thread that is
+    /// already running, without waking another. Only one thread may read the device.
+    /// </summary>
+    public int ReadQueued(int max = 64)
+    {
+        var tun = _tun;
+        if (tun is null) return 0;
+        int taken = 0;
+        while (taken < max && !_stopped)
+        {
+            int n = tun.TryRead(_readBuffer);
+            if (n <= 0) break;
+            taken++;
+            Outgoing(_readBuffer.AsSpan(0, n));
+        }
+        return taken;
     }
 
     /// <summary>A packet the host sent into the TUN device.</summary>
@@ -208,7 +229,7 @@ public sealed partial class VirtualNetwork : IDisposable
             _overlay.Invoke(() => Counters.DroppedNoRoute++);
             return;
         }
-        Route(Mapped(destination), packet.ToArray());
+        Route(Mapped(destination), packet);
     }
 
     private void Outgoing6(ReadOnlySpan<byte> packet)
@@ -231,24 +252,28 @@ public sealed partial class VirtualNetwork : IDisposable
             _overlay.Invoke(() => Counters.DroppedNoRoute++);
             return;
         }
-        Route(destination, packet.ToArray());
+        Route(destination, packet);
     }
 
-    private void Route(UInt128 destination, byte[] copy) => _overlay.Invoke(() =>
+    /// <summary>Under the overlay's lock with the caller's span: no copy and no closure unless the packet has to wait.</summary>
+    private void Route(UInt128 destination, ReadOnlySpan<byte> packet) =>
+        _overlay.Invoke(packet, (this, destination), static (p, s) => s.Item1.RouteLocked(s.destination, p));
+
+    private void RouteLocked(UInt128 destination, ReadOnlySpan<byte> packet)
     {
         if (TryOwner(destination, out var owner))
         {
-            Send(owner, copy);
+            Send(owner, packet);
             return;
         }
         var pending = PendingFor_(destination);
         if (pending.Outbound.Count >= PendingPerAddress) Counters.DroppedQueueFull++;
-        else pending.Outbound.Add(copy);
-    });
+        else pending.Outbound.Add(packet.ToArray());
+    }
 
     private static UInt128 Mapped(uint ipv4) => ((UInt128)0xFFFF << 32) | ipv4;
 
-    private void Send(RingAddress owner, byte[] packet)
+    private void Send(RingAddress owner, ReadOnlySpan<byte> packet)
     {
         if (owner == _overlay.Address)
         {
@@ -289,7 +314,7 @@ public sealed partial class VirtualNetwork : IDisposable
                     BinaryPrimitives.WriteUInt32BigEndian(fragment, id);
                     fragment[4] = (byte)i;
                     fragment[5] = (byte)count;
-                    packet.AsSpan(offset, length).CopyTo(fragment[FragmentHeader..]);
+                    packet.Slice(offset, length).CopyTo(fragment[FragmentHeader..]);
                     sent = _overlay.SendSecure(owner, RoutedPayloadType.IpFragment, fragment[..(FragmentHeader + length)]);
                 }
             }

@@ -10,7 +10,8 @@ namespace Woven.Platform.Transport;
 /// datagrams for one endpoint to the kernel in one <c>sendmsg</c> with <c>UDP_SEGMENT</c> (GSO), and the receive loop
 /// asks for <c>UDP_GRO</c>, so one <c>recvmsg</c> may return several datagrams of one sender laid end to end, which it
 /// cuts apart again by the size the kernel reports. It waits in <c>poll</c> with a short timeout only when nothing is
-/// queued, so that <see cref="Dispose"/> ends it. Where the kernel refuses either feature the socket falls back to one
+/// queued, so that <see cref="Dispose"/> ends it; a descriptor attached with <see cref="AttachReader"/> (the TUN device)
+/// is waited for in the same <c>poll</c> and served by the same thread. Where the kernel refuses either feature the socket falls back to one
 /// datagram per system call; elsewhere than Linux it uses <see cref="Socket"/> alone. Datagrams are read into one
 /// reusable 64 KiB buffer (so oversized ones are seen whole and can be counted) and handed to the handler serially;
 /// the sender's <see cref="IPEndPoint"/> comes from a small cache so a steady peer costs no allocation per datagram.
@@ -20,12 +21,17 @@ public sealed class UdpDatagramSocket : IDatagramSocket
     private const int EndpointCacheLimit = 4096;
     private const int PollTimeoutMs = 200;
 
+    /// <summary>Datagrams received in a row before an attached descriptor gets a turn (see <see cref="AttachReader"/>).</summary>
+    public const int ReaderTurn = 32;
+
     private readonly Socket _socket;
     private readonly int _fd;
     private readonly Dictionary<SocketAddress, IPEndPoint> _endpoints = [];
     private Thread? _thread;
     private volatile bool _disposed;
     private volatile bool _gso;
+    private int _readerFd = -1; // read and written with Volatile/Interlocked
+    private Func<int>? _reader;
     private int _closed;
 
     internal UdpDatagramSocket(Socket socket)
@@ -123,6 +129,7 @@ public sealed class UdpDatagramSocket : IDatagramSocket
         fixed (byte* data = buffer, cmsg = control, sockaddr = name)
         {
             var iov = new LinuxUdp.IoVec { Base = data, Length = (nuint)buffer.Length };
+            int run = 0; // datagrams since the last wait
             while (!_disposed)
             {
                 var message = new LinuxUdp.MsgHdr
@@ -140,8 +147,8 @@ public sealed class UdpDatagramSocket : IDatagramSocket
                     int errno = Marshal.GetLastPInvokeError();
                     if (errno == LinuxUdp.Eagain)
                     {
-                        var pfd = new LinuxUdp.PollFd { Fd = _fd, Events = LinuxUdp.PollIn };
-                        _ = LinuxUdp.Poll(&pfd, 1, PollTimeoutMs);
+                        run = 0;
+                        Wait(PollTimeoutMs);
                     }
                     continue; // EINTR, or an ICMP error surfacing on the socket: nothing to do with the next datagram
                 }
@@ -150,7 +157,62 @@ public sealed class UdpDatagramSocket : IDatagramSocket
                 name.AsSpan(0, address.Size).CopyTo(address.Buffer.Span);
                 int segment = GroEnabled ? LinuxUdp.GroSegmentSize(cmsg, message.ControlLength) : 0;
                 Deliver(handler, address, buffer.AsSpan(0, (int)n), segment);
+                if (++run >= ReaderTurn && Volatile.Read(ref _readerFd) >= 0)
+                {
+                    run = 0;
+                    Wait(0); // the attached descriptor's turn in a long burst
+                }
             }
+        }
+    }
+
+    /// <summary>
+    /// Makes the receive thread wait for descriptor <paramref name="fd"/> as well and call <paramref name="reader"/> when
+    /// it is readable (the reader takes what is queued there, a bounded number, and returns how many), instead of the
+    /// caller keeping a thread of its own for it: one thread waits for both, as tinc's select loop does. The virtual
+    /// network attaches its TUN device, so that the host's answer to a packet this thread just wrote to the device (an
+    /// echo reply, a TCP ACK) is read and sent by this thread, which is running anyway, rather than by another thread
+    /// that has to be woken for it (on a busy machine, a wait for a free core). In a long burst of datagrams the
+    /// descriptor gets a turn every <see cref="ReaderTurn"/> of them. The descriptor must stay open until one poll
+    /// timeout (200 ms) after <see cref="DetachReader"/>; an error on it detaches it. Linux only: false elsewhere.
+    /// </summary>
+    public bool AttachReader(int fd, Func<int> reader)
+    {
+        if (!OperatingSystem.IsLinux() || fd < 0) return false;
+        _reader = reader;
+        Volatile.Write(ref _readerFd, fd);
+        return true;
+    }
+
+    /// <summary>Stops waiting for the attached descriptor (its reader is not called again once the current wait is over).</summary>
+    public void DetachReader() => Volatile.Write(ref _readerFd, -1);
+
+    /// <summary>Whether a descriptor is attached (see <see cref="AttachReader"/>).</summary>
+    public bool ReaderAttached => Volatile.Read(ref _readerFd) >= 0;
+
+    /// <summary>Waits for the socket and the attached descriptor, and serves the descriptor when it is readable.</summary>
+    private unsafe void Wait(int timeoutMs)
+    {
+        int extra = Volatile.Read(ref _readerFd);
+        var fds = stackalloc LinuxUdp.PollFd[2];
+        fds[0] = new LinuxUdp.PollFd { Fd = _fd, Events = LinuxUdp.PollIn };
+        fds[1] = new LinuxUdp.PollFd { Fd = extra, Events = LinuxUdp.PollIn };
+        int ready = LinuxUdp.Poll(fds, extra >= 0 ? 2u : 1u, timeoutMs);
+        if (ready <= 0 || extra < 0 || fds[1].Revents == 0 || _disposed) return;
+        if ((fds[1].Revents & LinuxUdp.PollIn) == 0)
+        {
+            // POLLERR, POLLHUP or POLLNVAL: the device is gone; waiting for it again would return at once, forever.
+            Interlocked.CompareExchange(ref _readerFd, -1, extra);
+            Interlocked.Increment(ref _handlerFaults);
+            return;
+        }
+        try
+        {
+            _reader?.Invoke();
+        }
+        catch (Exception)
+        {
+            Interlocked.Increment(ref _handlerFaults);
         }
     }
 

@@ -8,8 +8,9 @@ namespace Woven.Platform.Tun;
 
 /// <summary>
 /// A Linux TUN device through <c>/dev/net/tun</c> (<c>TUNSETIFF</c> with <c>IFF_TUN | IFF_NO_PI</c>: bare IP packets, no
-/// packet-information header). Address, MTU and link state are set with iproute2. Reads wait in <c>poll</c> with a
-/// short timeout so that <see cref="Dispose"/> ends a blocked reader.
+/// packet-information header). Address, MTU and link state are set with iproute2. The descriptor is non-blocking:
+/// readers wait in <c>poll</c> (<see cref="WaitReadable"/>, with a short timeout so that <see cref="Dispose"/> ends a
+/// waiting reader) and <see cref="TryRead"/> returns 0 when another reader took the packet first.
 /// </summary>
 public sealed partial class LinuxTun : ITunDevice
 {
@@ -17,6 +18,7 @@ public sealed partial class LinuxTun : ITunDevice
     private const short IffTun = 0x0001;
     private const short IffNoPi = 0x1000;
     private const int ORdwr = 2;
+    private const int ONonblock = 0x800;
     private const int OCloexec = 0x80000;
     private const short PollIn = 0x0001;
     private const int Eintr = 4;
@@ -34,13 +36,16 @@ public sealed partial class LinuxTun : ITunDevice
 
     public string Name { get; }
 
+    /// <summary>The device's descriptor, for a thread that waits for it together with others (-1 once disposed).</summary>
+    public int Descriptor => _fd;
+
     public int Mtu { get; }
 
     /// <summary>Creates (or attaches to) TUN interface <paramref name="name"/>, sets its MTU and brings it up (the address comes later, with <c>ip addr</c>).</summary>
     public static LinuxTun Create(string name, int mtu)
     {
         if (Encoding.ASCII.GetByteCount(name) is 0 or > 15) throw new ArgumentException($"interface name '{name}': 1 to 15 ASCII characters", nameof(name));
-        int fd = Open("/dev/net/tun", ORdwr | OCloexec);
+        int fd = Open("/dev/net/tun", ORdwr | ONonblock | OCloexec);
         if (fd < 0) throw new IOException($"cannot open /dev/net/tun ({Marshal.GetLastPInvokeErrorMessage()}); the virtual network needs root (or CAP_NET_ADMIN) and the tun module");
         var ifreq = new byte[40];
         Encoding.ASCII.GetBytes(name, ifreq);
@@ -83,40 +88,39 @@ public sealed partial class LinuxTun : ITunDevice
         return stdout;
     }
 
-    public int Read(Span<byte> packet)
+    public bool WaitReadable(int timeoutMilliseconds)
+    {
+        if (_disposed) return false;
+        var pfd = new PollFd { Fd = _fd, Events = PollIn };
+        int ready;
+        unsafe
+        {
+            ready = Poll(&pfd, 1, timeoutMilliseconds);
+        }
+        if (ready > 0) return !_disposed;
+        if (ready == 0 || _disposed) return false;
+        if (Marshal.GetLastPInvokeError() == Eintr) return false;
+        throw new IOException($"poll on {Name}: {Marshal.GetLastPInvokeErrorMessage()}");
+    }
+
+    public int TryRead(Span<byte> packet)
     {
         while (!_disposed)
         {
-            var pfd = new PollFd { Fd = _fd, Events = PollIn };
-            int ready;
-            unsafe
-            {
-                ready = Poll(&pfd, 1, 250);
-            }
-            if (ready < 0)
-            {
-                int errno = Marshal.GetLastPInvokeError();
-                if (errno == Eintr) continue;
-                if (_disposed) return 0;
-                throw new IOException($"poll on {Name}: {Marshal.GetLastPInvokeErrorMessage()}");
-            }
-            if (ready == 0 || _disposed) continue;
             nint n;
             unsafe
             {
                 fixed (byte* p = packet)
                 {
-                    n = SysRead(_fd, p, (nuint)packet.Length);
+                    n = SysRead(_fd, p, (nuint)packet.Length); // the descriptor is non-blocking: EAGAIN when nothing is queued
                 }
             }
             if (n > 0) return (int)n;
-            if (n < 0)
-            {
-                int errno = Marshal.GetLastPInvokeError();
-                if (errno is Eintr or Eagain) continue;
-                if (_disposed) return 0;
-                throw new IOException($"read from {Name}: {Marshal.GetLastPInvokeErrorMessage()}");
-            }
+            if (n == 0) return 0;
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == Eintr) continue;
+            if (errno == Eagain || _disposed) return 0;
+            throw new IOException($"read from {Name}: {Marshal.GetLastPInvokeErrorMessage()}");
         }
         return 0;
     }
