@@ -122,4 +122,53 @@ public sealed class UdpSegmentationTests
         var received = await ReceiveAsync(receiver, 5, () => socket.SendSegments(receiver.LocalEndPoint, data, Segment));
         AssertSame(data, 5, received);
     }
+
+    /// <summary>Waits until <paramref name="condition"/> holds, 5 s at most.</summary>
+    private static async Task<bool> EventuallyAsync(Func<bool> condition)
+    {
+        for (int i = 0; i < 100 && !condition(); i++) await Task.Delay(50);
+        return condition();
+    }
+
+    [Fact]
+    public async Task An_attached_descriptor_is_served_by_the_receive_thread_until_detached_or_broken()
+    {
+        using var receiver = Bind(IPAddress.Loopback);
+        using var sender = Bind(IPAddress.Loopback);
+        using var pipe = new System.IO.Pipes.AnonymousPipeServerStream(System.IO.Pipes.PipeDirection.In);
+        var writer = new System.IO.Pipes.AnonymousPipeClientStream(System.IO.Pipes.PipeDirection.Out, pipe.ClientSafePipeHandle);
+        int handlerThread = 0, readerThread = 0, datagrams = 0, reads = 0;
+        receiver.Start((from, data) =>
+        {
+            handlerThread = Environment.CurrentManagedThreadId;
+            Interlocked.Increment(ref datagrams);
+        });
+        Assert.True(receiver.AttachReader((int)pipe.SafePipeHandle.DangerousGetHandle(), () =>
+        {
+            readerThread = Environment.CurrentManagedThreadId;
+            pipe.ReadByte(); // readable, so it does not block
+            return Interlocked.Increment(ref reads);
+        }));
+        sender.Send(receiver.LocalEndPoint, [1, 2, 3]);
+        Assert.True(await EventuallyAsync(() => Volatile.Read(ref datagrams) == 1), "datagrams still arrive with a descriptor attached");
+        writer.WriteByte(7);
+        writer.Flush();
+        Assert.True(await EventuallyAsync(() => Volatile.Read(ref reads) == 1), "the reader runs when the descriptor is readable");
+        Assert.Equal(handlerThread, readerThread); // one thread for both
+        receiver.DetachReader();
+        await Task.Delay(300); // one poll timeout: the wait that still had the descriptor is over
+        writer.WriteByte(8);
+        writer.Flush();
+        await Task.Delay(300);
+        Assert.Equal(1, Volatile.Read(ref reads));
+        pipe.ReadByte();
+        // Attached again, then the other end closes: poll reports POLLHUP, which must detach it rather than spin.
+        Assert.True(receiver.AttachReader((int)pipe.SafePipeHandle.DangerousGetHandle(), () => Interlocked.Increment(ref reads)));
+        writer.Dispose();
+        Assert.True(await EventuallyAsync(() => !receiver.ReaderAttached), "a broken descriptor is detached");
+        Assert.Equal(1, receiver.HandlerFaults);
+        Assert.Equal(1, Volatile.Read(ref reads));
+        sender.Send(receiver.LocalEndPoint, [4]);
+        Assert.True(await EventuallyAsync(() => Volatile.Read(ref datagrams) == 2), "and the socket goes on receiving");
+    }
 }
