@@ -26,6 +26,9 @@ public partial class DemoLabTests(ITestOutputHelper output)
         Assert.Matches(@"cone1\.woven +100\.80\.\d+\.\d+", text);
         Assert.Contains("21 pairs:", text, StringComparison.Ordinal);
         Assert.Contains("7/7 cross-site pings by name answered", text, StringComparison.Ordinal);
+        // This kernel has IPv6: each pair also resolved the AAAA name and answered ping -6 over the domain's ULA prefix.
+        Assert.Contains("IPv4 and IPv6)", text, StringComparison.Ordinal);
+        Assert.Equal(7, System.Text.RegularExpressions.Regex.Count(text, @"AAAA fd[0-9a-f:]+ ping -6 [23]/3"));
         Assert.Matches(@"iperf3 .* \d+ Mbit/s", text);
         Assert.Matches("messaging +cone1 .* delivered", text);
         Assert.Matches(@"cone1 \([0-9a-f]{8}\) demo: hello sym2", text); // the line woven msg listen printed on sym2

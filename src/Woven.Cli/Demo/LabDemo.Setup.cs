@@ -155,6 +155,7 @@ internal sealed partial class LabDemo
                 if (s.Vnet is { Address: not null, NameRegistered: true } v)
                 {
                     _info[name].Vip = v.Address;
+                    _info[name].Vip6 = v.Address6;
                     _info[name].Fqdn = v.Name;
                 }
             }
@@ -167,7 +168,7 @@ internal sealed partial class LabDemo
             await Task.Delay(200, ct);
         }
         Say("every node holds a virtual address and its name (claimed in the DHT; TUN device woven0 in its namespace):");
-        foreach (var i in _info.Values) Console.WriteLine($"    {i.Fqdn,-12} {i.Vip,-15} site {i.Site}");
+        foreach (var i in _info.Values) Console.WriteLine($"    {i.Fqdn,-12} {i.Vip,-15} {i.Vip6 ?? "(no IPv6)",-26} site {i.Site}");
         _summary.Add($"names      {_info.Count}/{_info.Count} nodes hold a virtual address and a name in .{Zone}");
         return true;
     }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Woven.Node.Control;
@@ -113,15 +114,24 @@ internal sealed partial class LabDemo
             var ping = await ExecAsync(ns, TimeSpan.FromSeconds(20), ct, "ping", "-c", "3", "-i", "0.2", "-W", "3", answer);
             int received = PingReceived().Match(ping.Stdout) is { Success: true } m ? int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
             string avg = PingAverage().Match(ping.Stdout) is { Success: true } a ? $", avg {a.Groups[1].Value} ms" : "";
-            return (p, Line: $"{p.From,-5} -> {to.Fqdn,-11}  dig @{from.Vip} {to.Fqdn} = {answer,-15} ping {received}/3 answered{avg}", Ok: received >= 2);
+            string line = $"{p.From,-5} -> {to.Fqdn,-11}  dig @{from.Vip} {to.Fqdn} = {answer,-15} ping {received}/3 answered{avg}";
+            if (received < 2 || from.Vip6 is null || to.Vip6 is null) return (p, Line: line, Ok: received >= 2);
+            // The same over IPv6: the AAAA answer, then ping -6 to it.
+            var dig6 = await ExecAsync(ns, TimeSpan.FromSeconds(20), ct, "dig", "+short", "+time=3", "+tries=2", $"@{from.Vip}", to.Fqdn!, "AAAA");
+            string answer6 = dig6.Stdout.Trim();
+            if (!IPAddress.TryParse(answer6, out var a6) || !a6.Equals(IPAddress.Parse(to.Vip6)))
+                return (p, Line: $"{line}; dig AAAA answered '{answer6}', want {to.Vip6}", Ok: false);
+            var ping6 = await ExecAsync(ns, TimeSpan.FromSeconds(20), ct, "ping", "-6", "-c", "3", "-i", "0.2", "-W", "3", answer6);
+            int received6 = PingReceived().Match(ping6.Stdout) is { Success: true } m6 ? int.Parse(m6.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
+            return (p, Line: $"{line}; AAAA {answer6} ping -6 {received6}/3", Ok: received6 >= 2);
         }));
-        Say($"pings by name across sites ({(_clock.Elapsed - start).TotalSeconds:F1} s): `dig @OWN-VIP NAME.{Zone}` (each node answers DNS on its virtual address), then `ping` to the answer over woven0:");
+        Say($"pings by name across sites ({(_clock.Elapsed - start).TotalSeconds:F1} s): `dig @OWN-VIP NAME.{Zone}` (each node answers DNS on its virtual address), then `ping` to the answer over woven0, and the same over IPv6 (AAAA, `ping -6`):");
         foreach (var r in results)
         {
             Console.WriteLine("    " + r.Line);
             if (!r.Ok) Fail($"{r.p.From} -> {r.p.To} by name: {r.Line}");
         }
-        _summary.Add($"by name    {results.Count(r => r.Ok)}/{results.Length} cross-site pings by name answered (dig + ICMP over the virtual network)");
+        _summary.Add($"by name    {results.Count(r => r.Ok)}/{results.Length} cross-site pings by name answered (dig + ICMP over the virtual network, IPv4{(_info.Values.All(i => i.Vip6 is not null) ? " and IPv6" : "")})");
     }
 
     /// <summary>TCP throughput between the port-restricted and the symmetric site, over whatever path woven chose.</summary>

@@ -47,6 +47,8 @@ internal sealed partial class LabDemo : IDisposable
         public IPEndPoint Local { get; } = local;
         public string Address { get; set; } = "";
         public string? Vip { get; set; }
+        /// <summary>The node's IPv6 address in the domain's unique local prefix (null: the kernel gave it no IPv6).</summary>
+        public string? Vip6 { get; set; }
         public string? Fqdn { get; set; }
     }
 
