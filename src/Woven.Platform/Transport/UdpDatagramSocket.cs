@@ -148,7 +148,11 @@ public sealed class UdpDatagramSocket : IDatagramSocket
                     if (errno == LinuxUdp.Eagain)
                     {
                         run = 0;
-                        Wait(PollTimeoutMs);
+                        // While only the device has something (a lone packet from the host), wait again at once rather
+                        // than ask the socket for a datagram that poll did not report.
+                        while (Wait(PollTimeoutMs) == WaitResult.DeviceOnly && !_disposed)
+                        {
+                        }
                     }
                     continue; // EINTR, or an ICMP error surfacing on the socket: nothing to do with the next datagram
                 }
@@ -160,7 +164,7 @@ public sealed class UdpDatagramSocket : IDatagramSocket
                 if (++run >= ReaderTurn && Volatile.Read(ref _readerFd) >= 0)
                 {
                     run = 0;
-                    Wait(0); // the attached descriptor's turn in a long burst
+                    _ = Wait(0); // the attached descriptor's turn in a long burst
                 }
             }
         }
@@ -190,21 +194,30 @@ public sealed class UdpDatagramSocket : IDatagramSocket
     /// <summary>Whether a descriptor is attached (see <see cref="AttachReader"/>).</summary>
     public bool ReaderAttached => Volatile.Read(ref _readerFd) >= 0;
 
+    private enum WaitResult
+    {
+        /// <summary>The socket may have something (or the wait timed out, or was interrupted).</summary>
+        Socket,
+
+        /// <summary>Only the attached descriptor was readable, and its reader ran.</summary>
+        DeviceOnly,
+    }
+
     /// <summary>Waits for the socket and the attached descriptor, and serves the descriptor when it is readable.</summary>
-    private unsafe void Wait(int timeoutMs)
+    private unsafe WaitResult Wait(int timeoutMs)
     {
         int extra = Volatile.Read(ref _readerFd);
         var fds = stackalloc LinuxUdp.PollFd[2];
         fds[0] = new LinuxUdp.PollFd { Fd = _fd, Events = LinuxUdp.PollIn };
         fds[1] = new LinuxUdp.PollFd { Fd = extra, Events = LinuxUdp.PollIn };
         int ready = LinuxUdp.Poll(fds, extra >= 0 ? 2u : 1u, timeoutMs);
-        if (ready <= 0 || extra < 0 || fds[1].Revents == 0 || _disposed) return;
+        if (ready <= 0 || extra < 0 || fds[1].Revents == 0 || _disposed) return WaitResult.Socket;
         if ((fds[1].Revents & LinuxUdp.PollIn) == 0)
         {
             // POLLERR, POLLHUP or POLLNVAL: the device is gone; waiting for it again would return at once, forever.
             Interlocked.CompareExchange(ref _readerFd, -1, extra);
             Interlocked.Increment(ref _handlerFaults);
-            return;
+            return WaitResult.Socket;
         }
         try
         {
@@ -214,6 +227,7 @@ public sealed class UdpDatagramSocket : IDatagramSocket
         {
             Interlocked.Increment(ref _handlerFaults);
         }
+        return fds[0].Revents == 0 ? WaitResult.DeviceOnly : WaitResult.Socket;
     }
 
     /// <summary>Hands what one receive returned to the handler: one datagram, or several of <paramref name="segment"/> bytes (the last may be shorter).</summary>
