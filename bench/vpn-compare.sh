@@ -3,7 +3,7 @@
 #
 # Two network namespaces (wvbench-PID-a, wvbench-PID-b) joined by a veth pair, 198.51.100.1 / .2 (RFC 5737).
 # Over the raw veth, then over each tunnel in turn (Woven, wireguard-go, nebula, tinc, yggdrasil) it measures
-# iperf3 TCP throughput from a to b (1 stream and 4 parallel streams, BENCH_SECONDS each) and ping RTT
+# iperf3 TCP throughput from a to b (1 stream and 4 parallel streams, BENCH_SECONDS each) and then ping RTT
 # (20 pings, 0.2 s apart, average). Each tunnel is started, measured, stopped (by PID) and its interface removed
 # before the next. It prints a Markdown table and writes it to BENCH_OUT.
 #
@@ -185,12 +185,15 @@ pingavg() {
 # measure NAME ADDR_OF_B: one table row, from a to b.
 measure() {
   local name=$1 addr=$2 p1 p4 rtt
-  log "$name: ping $addr"
-  rtt="$(pingavg "$NSA" "$addr")" || rtt="failed"
+  # Throughput first, then the ping, so that every tunnel's RTT is measured warm: not in its first seconds, when a
+  # just-started daemon is still busy with itself (Woven's runtime compiles its hot paths again then, and its pings
+  # in those seconds are slower and jumpier), and after the same work for each.
   log "$name: iperf3 1 stream, ${SECS} s"
   p1="$(iperf "$NSA" "$NSB" "$addr" 1)" || p1="failed"
   log "$name: iperf3 4 streams, ${SECS} s"
   p4="$(iperf "$NSA" "$NSB" "$addr" 4)" || p4="failed"
+  log "$name: ping $addr"
+  rtt="$(pingavg "$NSA" "$addr")" || rtt="failed"
   log "$name: $p1 / $p4 Mbit/s, ping $rtt ms"
   echo "| $name | $p1 | $p4 | $rtt |" >"$TMP/row"
 }
