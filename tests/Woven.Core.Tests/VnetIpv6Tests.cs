@@ -46,14 +46,12 @@ public class VnetIpv6Tests
     public void A_nodes_address_is_subnet_0_of_the_prefix_and_the_first_64_bits_of_its_ring_address()
     {
         Assert.True(RingAddress.TryParse("0123456789abcdef0011223344556677deadbeef", out var node));
-        var address = VirtualNetwork.Ipv6AddressOf(Prefix, node);
+        var address = UniqueLocalPrefix.AddressOf(Prefix, node);
         Assert.Equal(IPAddress.Parse("fd12:3456:789a:0:123:4567:89ab:cdef"), address);
         Assert.True(Prefix.Contains(address));
         Assert.Equal(UniqueLocalPrefix.ToKey(address), UniqueLocalPrefix.KeyOf(Prefix, node));
         // A /64 prefix: the same rule, the prefix is its own subnet 0.
-        Assert.Equal(IPAddress.Parse("fd00:1:2:3:123:4567:89ab:cdef"), VirtualNetwork.Ipv6AddressOf(IPNetwork.Parse("fd00:1:2:3::/64"), node));
-        Assert.True(UniqueLocalPrefix.Contains(Prefix, UniqueLocalPrefix.ToKey(IPAddress.Parse("fd12:3456:789a:ffff::1"))));
-        Assert.False(UniqueLocalPrefix.Contains(Prefix, UniqueLocalPrefix.ToKey(IPAddress.Parse("fd12:3456:789b::1"))));
+        Assert.Equal(IPAddress.Parse("fd00:1:2:3:123:4567:89ab:cdef"), UniqueLocalPrefix.AddressOf(IPNetwork.Parse("fd00:1:2:3::/64"), node));
         // IPv4 addresses share the table, mapped.
         Assert.Equal(IPAddress.Parse("10.1.2.3"), UniqueLocalPrefix.ToAddress(UniqueLocalPrefix.ToKey(IPAddress.Parse("10.1.2.3"))));
         Assert.Equal("vip6/fd12:3456:789a:0:123:4567:89ab:cdef", "vip6/" + address);
@@ -124,7 +122,7 @@ public class VnetIpv6Tests
     {
         var owner = NodeIdentity.Generate();
         var squatter = NodeIdentity.Generate();
-        var address = VirtualNetwork.Ipv6AddressOf(Prefix, owner.Address);
+        var address = UniqueLocalPrefix.AddressOf(Prefix, owner.Address);
         var key = VirtualNetwork.AddressKey(address);
         const ulong Now = 1_000_000;
         var claim = DhtRecord.Create(squatter, key, DhtKind.Claim, "x"u8, Now - 10, Now - 10, Now + 60_000);

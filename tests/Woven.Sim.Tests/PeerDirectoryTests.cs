@@ -54,9 +54,9 @@ public class PeerDirectoryTests
         var n5 = overlay.Nodes[5].Address;
         var vip3 = VirtualNetwork.Candidate(Range, n3, 0);
         Claim(overlay, dhts[3], vip3, "db-3");
-        var vip3v6 = VirtualNetwork.Ipv6AddressOf(prefix, n3);
+        var vip3v6 = UniqueLocalPrefix.AddressOf(prefix, n3);
         Put(overlay, dhts[3], vip3v6, "db-3");
-        Put(overlay, dhts[6], VirtualNetwork.Ipv6AddressOf(prefix, n5), "n6");
+        Put(overlay, dhts[6], UniqueLocalPrefix.AddressOf(prefix, n5), "n6");
 
         var directory = new PeerDirectory(dhts[0], Range, overlay.Loop, prefix);
         Assert.Equal(new PeerIdentity("db-3", vip3, "dht", vip3v6), Lookup(overlay, directory, n3));

@@ -51,7 +51,7 @@ public class VirtualNetworkTests
         public IPAddress Up6(int i, IPNetwork prefix)
         {
             Up(i);
-            var address = VirtualNetwork.Ipv6AddressOf(prefix, Overlay.Nodes[i].Address);
+            var address = UniqueLocalPrefix.AddressOf(prefix, Overlay.Nodes[i].Address);
             DhtResult? result = null;
             Dhts[i].Put(VirtualNetwork.AddressKey(address), VirtualNetwork.NameValue($"n{i}"), TimeSpan.FromMinutes(10), r => result = r);
             Overlay.RunFor(TimeSpan.FromSeconds(5));
@@ -98,7 +98,7 @@ public class VirtualNetworkTests
         var a6 = lan.Up6(3, prefix);
         var b6 = lan.Up6(11, prefix);
         lan.Up(5); // in the network, but its IPv6 address is not published
-        var c6 = VirtualNetwork.Ipv6AddressOf(prefix, lan.Overlay.Nodes[5].Address);
+        var c6 = UniqueLocalPrefix.AddressOf(prefix, lan.Overlay.Nodes[5].Address);
         // Another member writes a record under 11's address and claims 5's: neither takes the address (it is its node's by its key).
         DhtResult? put = null, squat = null;
         lan.Dhts[7].Put(VirtualNetwork.AddressKey(b6), "n7"u8, TimeSpan.FromMinutes(10), r => put = r);

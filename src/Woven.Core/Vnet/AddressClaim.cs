@@ -79,7 +79,7 @@ public sealed class AddressClaim : IAsyncDisposable
 
         if (_ipv6Prefix is { } prefix)
         {
-            var address6 = fixedAddress6 ?? VirtualNetwork.Ipv6AddressOf(prefix, self);
+            var address6 = fixedAddress6 ?? UniqueLocalPrefix.AddressOf(prefix, self);
             var key6 = VirtualNetwork.AddressKey(address6);
             var value = VirtualNetwork.NameValue(Name);
             _address6Record = await UntilTakenAsync(() => fixedAddress6 is null ? _dht.PutAsync(key6, value, Lease) : _dht.CreateAsync(key6, value, Lease), cancellationToken);
@@ -122,12 +122,7 @@ public sealed class AddressClaim : IAsyncDisposable
                     if (r.Ok) _addressRecord = r.Records.FirstOrDefault(x => x.SameIdentity(a)) ?? a;
                     else if (r.Status == DhtStatus.Conflict && Address is { } lost) Lost?.Invoke(lost);
                 }
-                if (_nameRecord is { } n)
-                {
-                    var r = await _dht.RenewAsync(n, Lease);
-                    if (r.Ok) _nameRecord = r.Records.FirstOrDefault(x => x.SameIdentity(n)) ?? n;
-                    else if (r.Status == DhtStatus.Conflict) _nameRecord = null;
-                }
+                _nameRecord = await RenewAsync(_nameRecord);
                 _address6Record = await RenewAsync(_address6Record);
                 _name6Record = await RenewAsync(_name6Record);
             }

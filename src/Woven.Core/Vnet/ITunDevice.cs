@@ -2,9 +2,10 @@ namespace Woven.Vnet;
 
 /// <summary>
 /// A layer-3 virtual interface: whole IP packets in and out, no link header. The real one is a Linux TUN device
-/// (<c>Woven.Platform.Tun.LinuxTun</c>); tests use <see cref="MemoryTun"/>. Reading is split in two so that more than
-/// one thread can read without reordering packets: a reader waits with <see cref="WaitReadable"/> (no lock held), then
-/// takes the packets with <see cref="TryRead"/> under a lock of its own (<see cref="VirtualNetwork"/> does this).
+/// (<c>Woven.Platform.Tun.LinuxTun</c>); tests use <see cref="MemoryTun"/>. Reading is split in two so that the waiting
+/// can be done elsewhere: one reader, either a thread of <see cref="VirtualNetwork"/> that waits with
+/// <see cref="WaitReadable"/>, or a thread that polls the device's descriptor together with its socket
+/// (<see cref="VirtualNetwork.ReadQueued"/>), then takes what is queued with <see cref="TryRead"/>.
 /// </summary>
 public interface ITunDevice : IDisposable
 {

@@ -81,7 +81,7 @@ public sealed class PeerDirectory
         var candidates = Enumerable.Range(0, CandidatesAsked).Select(n => VirtualNetwork.Candidate(_range, peer, n)).ToList();
         // A get always ends, with the DHT's own attempts and timeout (status timeout or unavailable): no timer here.
         var lookups = candidates.Select(a => _dht!.GetAsync(VirtualNetwork.AddressKey(a)).WaitAsync(cancellationToken)).ToList();
-        var derived6 = _ipv6Prefix is { } prefix ? VirtualNetwork.Ipv6AddressOf(prefix, peer) : null;
+        var derived6 = _ipv6Prefix is { } prefix ? UniqueLocalPrefix.AddressOf(prefix, peer) : null;
         var lookup6 = derived6 is null ? null : _dht!.GetAsync(VirtualNetwork.AddressKey(derived6)).WaitAsync(cancellationToken);
         ulong nowMs = (ulong)_time.GetUtcNow().ToUnixTimeMilliseconds();
         IPAddress? vip6 = null;

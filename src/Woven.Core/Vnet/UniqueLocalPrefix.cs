@@ -88,12 +88,4 @@ public static class UniqueLocalPrefix
     }
 
     public static bool IsMappedIpv4(UInt128 key) => key >> 32 == 0xFFFF;
-
-    /// <summary>Whether a 128-bit address lies inside <paramref name="prefix"/> (an IPv6 network).</summary>
-    public static bool Contains(IPNetwork prefix, UInt128 address)
-    {
-        var network = ToKey(prefix.BaseAddress);
-        int shift = 128 - prefix.PrefixLength;
-        return shift >= 128 || address >> shift == network >> shift;
-    }
 }

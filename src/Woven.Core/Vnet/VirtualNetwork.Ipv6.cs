@@ -10,9 +10,6 @@ public sealed partial class VirtualNetwork
 {
     public const int Ipv6HeaderLength = 40;
 
-    /// <summary>A node's derived IPv6 address: subnet 0 of the prefix and the node's interface ID (<see cref="UniqueLocalPrefix"/>).</summary>
-    public static IPAddress Ipv6AddressOf(IPNetwork prefix, RingAddress node) => UniqueLocalPrefix.AddressOf(prefix, node);
-
     /// <summary>
     /// The source and destination of an IPv6 packet whose fixed header holds together (version 6, the payload length
     /// within the packet; a jumbogram's zero length is refused). Extension headers are not looked at: they travel as
@@ -80,9 +77,9 @@ public sealed partial class VirtualNetwork
     public static DhtRecord? HolderOf(IPAddress address, IReadOnlyList<DhtRecord> records, ulong nowMs, IPNetwork? ipv6Prefix)
     {
         var live = records.Where(r => r.IsLive(nowMs)).ToList();
-        if (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && ipv6Prefix is { } prefix && InSubnet0(prefix, UniqueLocalPrefix.ToKey(address)))
+        var key = UniqueLocalPrefix.ToKey(address);
+        if (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && ipv6Prefix is { } prefix && InSubnet0(prefix, key))
         {
-            var key = UniqueLocalPrefix.ToKey(address);
             return live.FirstOrDefault(r => UniqueLocalPrefix.KeyOf(prefix, RingAddress.FromPublicKey(r.Owner)) == key);
         }
         return live.Where(r => r.Kind == DhtKind.Claim).OrderBy(r => r.Created).FirstOrDefault();

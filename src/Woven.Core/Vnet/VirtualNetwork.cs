@@ -75,6 +75,9 @@ public sealed partial class VirtualNetwork : IDisposable
     private readonly Dictionary<UInt128, (RingAddress Owner, long Until)> _owners = [];
     private readonly Dictionary<UInt128, Pending> _pending = [];
     private UInt128? _own6;
+    private readonly UInt128 _prefix6; // the IPv6 prefix's network bits, shifted down by _prefix6Shift
+    private readonly int _prefix6Shift;
+    private readonly ulong _subnet0; // the upper 64 bits of every derived address (UniqueLocalPrefix.Subnet0)
     private readonly Dictionary<(RingAddress Source, uint Id), Reassembly> _reassembly = [];
     private readonly Dictionary<RingAddress, int> _reassemblyPerSource = [];
     private uint _nextFragmentId;
@@ -107,6 +110,13 @@ public sealed partial class VirtualNetwork : IDisposable
         if (range.BaseAddress.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork) throw new ArgumentException("range: an IPv4 network", nameof(range));
         if (ipv6Prefix is { } p6 && UniqueLocalPrefix.Error(p6) is { } error) throw new ArgumentException($"ipv6Prefix: {error}", nameof(ipv6Prefix));
         Ipv6Prefix = ipv6Prefix;
+        if (ipv6Prefix is { } prefix6)
+        {
+            // Worked out once: the packet path compares 128-bit numbers only.
+            _prefix6Shift = 128 - prefix6.PrefixLength;
+            _prefix6 = UniqueLocalPrefix.ToKey(prefix6.BaseAddress) >> _prefix6Shift;
+            _subnet0 = UniqueLocalPrefix.Subnet0(prefix6);
+        }
         _overlay = overlay;
         _dht = dht;
         _time = time;
@@ -240,14 +250,13 @@ public sealed partial class VirtualNetwork : IDisposable
             return;
         }
         var own = _own6;
-        var prefix = Ipv6Prefix;
-        if (own is { } o && source != o && UniqueLocalPrefix.Contains(prefix!.Value, source))
+        if (own is { } o && source != o && InPrefix6(source))
         {
             _overlay.Invoke(() => Counters.DroppedSpoofed++);
             return;
         }
         // Also what the kernel sends on its own from a link-local address (router solicitations, MLD reports).
-        if (own is null || source != own || !UniqueLocalPrefix.Contains(prefix!.Value, destination))
+        if (own is null || source != own || !InPrefix6(destination))
         {
             _overlay.Invoke(() => Counters.DroppedNoRoute++);
             return;
@@ -270,6 +279,9 @@ public sealed partial class VirtualNetwork : IDisposable
         if (pending.Outbound.Count >= PendingPerAddress) Counters.DroppedQueueFull++;
         else pending.Outbound.Add(packet.ToArray());
     }
+
+    /// <summary>Whether an address lies in the IPv6 prefix (only called once this node holds an IPv6 address, so with a prefix).</summary>
+    private bool InPrefix6(UInt128 address) => address >> _prefix6Shift == _prefix6;
 
     private static UInt128 Mapped(uint ipv4) => ((UInt128)0xFFFF << 32) | ipv4;
 
@@ -422,9 +434,9 @@ public sealed partial class VirtualNetwork : IDisposable
             own = _own6;
             // Subnet 0 holds derived addresses only: the source is the sender's when it is made from the sender's ring
             // address, and spoofed otherwise; no lookup either way.
-            if (own is not null && destination == own && InSubnet0(Ipv6Prefix!.Value, source))
+            if (own is not null && destination == own && (ulong)(source >> 64) == _subnet0)
             {
-                if (source == UniqueLocalPrefix.KeyOf(Ipv6Prefix!.Value, sender)) Accept(sender, sender, payload);
+                if (source == new UInt128(_subnet0, UniqueLocalPrefix.InterfaceId(sender))) Accept(sender, sender, payload);
                 else Counters.DroppedSpoofed++;
                 return;
             }
