@@ -90,11 +90,13 @@ public sealed partial class MessageService
     private void GreetNewPeers(long now)
     {
         _overlay.CopyPeerAddresses(_linked);
-        if (_greeted.Count > 0) _greeted.RemoveWhere(a => !_linked.Contains(a));
         foreach (var p in _linked)
         {
-            if (_greeted.Add(p)) AnswerBeacon(p, now);
+            if (!_greeted.Contains(p)) AnswerBeacon(p, now);
         }
+        // Only the peers linked now: one that comes back after its link was lost is greeted again.
+        _greeted.Clear();
+        _greeted.UnionWith(_linked);
     }
 
     /// <summary>Answers a member heard from for the first time (or restarted) at once, so that it knows this node's name
